@@ -1,0 +1,596 @@
+# SOFTPXE.SYS prefix: the 16-bit code that the boot record jumps to at 1000:0000.
+#
+#   header -> serial + banner -> A20 (checked; BIOS, keyboard controller, port 92h) ->
+#   memory map (E820; E801 / 88h synthesised into E820 form) -> resident part to the top of base
+#   memory (40:13 lowered) -> protected mode -> copy the image to the top of RAM, zero its bss,
+#   apply its R_386_RELATIVE relocations -> call core_entry(&BootInfo).
+#
+# The whole SYS is one static PIE linked at 0 (ld/sys.ld): the prefix and the resident part
+# only ever use differences of labels in this one section, which the assembler resolves, so they
+# need no relocations; the 32-bit Rust core is relocated by the loop in pm_entry. Field offsets
+# below must match `BootInfo` and `RmRegs` in src/bootinfo.rs and src/realmode.rs (both assert
+# their layout at compile time).
+        .code16
+        .section .prefix, "awx"
+        .globl  _start
+_start:
+        jmp     prefix_main
+        .org    8
+        .ascii  "SOFTPXE\x1a"           # magic, read by `softpxe inspect`
+        .long   1                       # header version
+hdr_image_size: .long __image_end       # bytes in the file
+hdr_mem_size:   .long __mem_end         # bytes in memory (file + bss, stack included)
+hdr_rel_start:  .long __rel_start
+hdr_rel_end:    .long __rel_end
+hdr_entry:      .long core_entry
+hdr_stack_top:  .long __stack_top
+        .org    64
+        softpxe_version                 # macro from build.rs: .ascii "x.y.z"
+        .org    96
+
+        .set    SYS_PHYS_SEG, 0x1000    # the boot record's contract (src/asm/fatboot.s)
+        .set    E820_MAX, 32
+        .set    SEL_CODE32, 0x08
+        .set    SEL_DATA32, 0x10
+        .set    SEL_CODE16, 0x18
+        .set    SEL_DATA16, 0x20
+
+        # BootInfo field offsets (src/bootinfo.rs)
+        .set    BI_DRIVE, 6
+        .set    BI_A20, 7
+        .set    BI_MEMSRC, 8
+        .set    BI_E820N, 9
+        .set    BI_BASE_BEFORE, 10
+        .set    BI_BASE_AFTER, 12
+        .set    BI_RES_SEG, 14
+        .set    BI_RES_SIZE, 16
+        .set    BI_RM_CALL, 20
+        .set    BI_IMAGE_PHYS, 24
+        .set    BI_CORE_PHYS, 28
+        .set    BI_CORE_SIZE, 32
+        .set    BI_BPB, 36
+        .set    BI_E820, 104
+
+        .balign 8
+bootinfo:
+        .ascii  "SPXB"
+        .word   1
+        .fill   BI_E820 - 6, 1, 0
+        .fill   E820_MAX * 24, 1, 0
+
+prefix_main:
+        cli
+        movw    %cs, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        xorw    %ax, %ax
+        movw    %ax, %ss
+        movw    $0x7c00, %sp
+        sti
+        cld
+        movb    %dl, bootinfo - _start + BI_DRIVE
+        # keep the boot sector's BPB (the partition offset for USB) for the core
+        pushw   %ds
+        movw    %ax, %ds
+        movw    $0x7c00, %si
+        movw    $bootinfo - _start + BI_BPB, %di
+        movw    $32, %cx
+        rep movsw
+        popw    %ds
+        call    serial_init
+        movw    $msg_start - _start, %si
+        call    print
+        call    a20_enable
+        call    memory_map
+        call    place_core
+        call    install_resident
+        jmp     enter_pmode
+
+# ---------------------------------------------------------------------------------------------
+serial_init:                            # COM1, 115200 8N1, FIFO on
+        movw    $0x3f9, %dx
+        xorb    %al, %al
+        outb    %al, %dx                # IER: no interrupts
+        addb    $2, %dl
+        movb    $0x80, %al
+        outb    %al, %dx                # LCR: DLAB
+        subb    $3, %dl
+        movb    $1, %al
+        outb    %al, %dx                # DLL = 1 (115200)
+        incw    %dx
+        xorb    %al, %al
+        outb    %al, %dx                # DLM = 0
+        addb    $2, %dl
+        movb    $0x03, %al
+        outb    %al, %dx                # LCR: 8N1
+        decw    %dx
+        movb    $0xc7, %al
+        outb    %al, %dx                # FCR
+        addb    $2, %dl
+        movb    $0x03, %al
+        outb    %al, %dx                # MCR: DTR, RTS
+        ret
+
+# ds:si -> NUL-terminated text, to the screen (INT 10h) and COM1
+print:  lodsb
+        testb   %al, %al
+        jz      2f
+        pushw   %ax
+        movb    $0x0e, %ah
+        xorw    %bx, %bx
+        int     $0x10
+        movw    $0x3fd, %dx
+        movw    $0xffff, %cx
+1:      inb     %dx, %al
+        testb   $0x20, %al
+        loopz   1b
+        popw    %ax
+        movw    $0x3f8, %dx
+        outb    %al, %dx
+        jmp     print
+2:      ret
+
+# print the message at si, then stop for good
+die:    call    print
+        movw    $msg_halt - _start, %si
+        call    print
+3:      cli
+        hlt
+        jmp     3b
+
+# ---------------------------------------------------------------------------------------------
+# CF clear when A20 is on: 0000:0500 and FFFF:0510 (= 100500h) are different bytes.
+a20_check:
+        pushw   %ds
+        pushw   %es
+        xorw    %ax, %ax
+        movw    %ax, %ds
+        decw    %ax
+        movw    %ax, %es
+        movb    0x0500, %dl
+        movb    %es:0x0510, %dh
+        movb    $0x00, 0x0500
+        movb    $0xff, %es:0x0510
+        cmpb    $0xff, 0x0500           # equal: the high write wrapped onto the low byte
+        movb    %dh, %es:0x0510
+        movb    %dl, 0x0500
+        popw    %es
+        popw    %ds
+        je      1f
+        clc
+        ret
+1:      stc
+        ret
+
+# a20_check up to 64 Ki times (the keyboard controller takes its time)
+a20_wait:
+        movw    $0xffff, %cx
+1:      pushw   %cx
+        call    a20_check
+        popw    %cx
+        jnc     2f
+        loop    1b
+        stc
+2:      ret
+
+kbc_wait:                               # until the 8042 input buffer is empty (bounded)
+        movw    $0xffff, %cx
+1:      inb     $0x64, %al
+        testb   $2, %al
+        loopnz  1b
+        ret
+
+a20_enable:
+        xorb    %bl, %bl
+        call    a20_check
+        jnc     9f
+        incb    %bl                     # 1: BIOS INT 15h AX=2401h
+        pushw   %bx
+        movw    $0x2401, %ax
+        int     $0x15
+        popw    %bx
+        call    a20_check
+        jnc     9f
+        incb    %bl                     # 2: keyboard controller output port
+        call    kbc_wait
+        movb    $0xd1, %al
+        outb    %al, $0x64
+        call    kbc_wait
+        movb    $0xdf, %al
+        outb    %al, $0x60
+        call    kbc_wait
+        call    a20_wait
+        jnc     9f
+        incb    %bl                     # 3: "fast A20", system control port 92h
+        inb     $0x92, %al
+        orb     $0x02, %al
+        andb    $0xfe, %al
+        outb    %al, $0x92
+        call    a20_wait
+        jnc     9f
+        movw    $msg_a20 - _start, %si
+        jmp     die
+9:      movb    %bl, bootinfo - _start + BI_A20
+        ret
+
+# ---------------------------------------------------------------------------------------------
+# E820 into bootinfo; else E801 or 88h, written as E820 entries. Source: 1 E820, 2 E801, 3 88h.
+memory_map:
+        movw    $bootinfo - _start + BI_E820, %di
+        xorl    %ebx, %ebx
+        xorw    %bp, %bp                # entries kept
+1:      movl    $0xe820, %eax
+        movl    $0x534d4150, %edx       # "SMAP"
+        movl    $24, %ecx
+        movl    $1, %es:20(%di)         # ACPI 3 attributes: valid unless the BIOS says otherwise
+        int     $0x15
+        jc      2f
+        cmpl    $0x534d4150, %eax
+        jne     2f
+        movl    %es:8(%di), %eax
+        orl     %es:12(%di), %eax
+        jz      3f                      # empty entries are dropped
+        incw    %bp
+        addw    $24, %di
+        cmpw    $E820_MAX, %bp
+        jae     2f
+3:      testl   %ebx, %ebx
+        jnz     1b
+2:      testw   %bp, %bp
+        jz      4f
+        movb    $1, %al
+        jmp     8f
+
+4:      movw    $bootinfo - _start + BI_E820, %di
+        int     $0x12                   # base memory, KiB
+        movzwl  %ax, %ecx
+        xorl    %eax, %eax
+        call    put_entry               # [0, base)
+        xorw    %cx, %cx
+        xorw    %dx, %dx
+        movw    $0xe801, %ax
+        int     $0x15
+        jc      5f
+        jcxz    6f
+        movw    %cx, %ax                # some BIOSes answer in CX/DX only, some in AX/BX only
+        movw    %dx, %bx
+6:      pushw   %bx
+        movzwl  %ax, %ecx
+        movl    $0x100000, %eax
+        call    put_entry               # [1 MiB, 16 MiB): AX KiB
+        popw    %cx
+        movzwl  %cx, %ecx
+        shll    $6, %ecx                # 64 KiB blocks -> KiB
+        movl    $0x1000000, %eax
+        call    put_entry               # above 16 MiB
+        movb    $2, %al
+        jmp     8f
+5:      movb    $0x88, %ah
+        int     $0x15
+        jc      7f
+        movzwl  %ax, %ecx
+        movl    $0x100000, %eax
+        call    put_entry
+        movb    $3, %al
+        jmp     8f
+7:      movw    $msg_nomem - _start, %si
+        jmp     die
+8:      movb    %al, bootinfo - _start + BI_MEMSRC
+        movw    %di, %ax
+        subw    $bootinfo - _start + BI_E820, %ax
+        movb    $24, %cl
+        divb    %cl
+        movb    %al, bootinfo - _start + BI_E820N
+        ret
+
+# es:di <- E820 entry {base eax, length ecx KiB, type 1}; di advances; empty lengths skipped
+put_entry:
+        jecxz   1f
+        movl    %eax, %es:(%di)
+        movl    $0, %es:4(%di)
+        shll    $10, %ecx
+        movl    %ecx, %es:8(%di)
+        movl    $0, %es:12(%di)
+        movl    $1, %es:16(%di)
+        movl    $1, %es:20(%di)
+        addw    $24, %di
+1:      ret
+
+# ---------------------------------------------------------------------------------------------
+# The highest 4 KiB-aligned place above 1 MiB and below 4 GiB where the core (file + bss) fits in
+# one usable (type 1) region.
+place_core:
+        movl    hdr_mem_size - _start, %ebp
+        addl    $0xfff, %ebp
+        andl    $0xfffff000, %ebp
+        movl    %ebp, bootinfo - _start + BI_CORE_SIZE
+        xorl    %edi, %edi              # best so far
+        movw    $bootinfo - _start + BI_E820, %si
+        movzbw  bootinfo - _start + BI_E820N, %cx
+        jcxz    8f
+1:      cmpl    $1, 16(%si)
+        jne     7f
+        cmpl    $0, 4(%si)
+        jne     7f                      # starts above 4 GiB
+        movl    (%si), %eax             # base
+        movl    8(%si), %edx
+        addl    %eax, %edx              # end
+        jc      2f
+        cmpl    $0, 12(%si)
+        je      3f
+2:      movl    $0xfffff000, %edx       # reaches past 4 GiB: stop below it
+3:      subl    %ebp, %edx
+        jb      7f
+        andl    $0xfffff000, %edx
+        cmpl    %eax, %edx
+        jb      7f
+        cmpl    $0x100000, %edx
+        jb      7f
+        cmpl    %edi, %edx
+        jbe     7f
+        movl    %edx, %edi
+7:      addw    $24, %si
+        loop    1b
+8:      testl   %edi, %edi
+        jnz     9f
+        movw    $msg_nomem - _start, %si
+        jmp     die
+9:      movl    %edi, bootinfo - _start + BI_CORE_PHYS
+        ret
+
+# ---------------------------------------------------------------------------------------------
+# Copy the resident part under the top of base memory (40:13 lowered by its size in KiB) and
+# patch the addresses that depend on where it landed.
+        .set    RES_SIZE, res_end - res_start
+        .set    RES_KIB, (RES_SIZE + 1023) / 1024
+install_resident:
+        pushw   %ds
+        xorw    %ax, %ax
+        movw    %ax, %ds
+        movw    0x413, %ax
+        movw    %ax, %cs:bootinfo - _start + BI_BASE_BEFORE
+        subw    $RES_KIB, %ax
+        movw    %ax, 0x413
+        popw    %ds
+        movw    %ax, bootinfo - _start + BI_BASE_AFTER
+        shlw    $6, %ax                 # KiB -> paragraphs
+        movw    %ax, bootinfo - _start + BI_RES_SEG
+        movl    $RES_SIZE, bootinfo - _start + BI_RES_SIZE
+        movw    %ax, %es
+        movw    $res_start - _start, %si
+        xorw    %di, %di
+        movw    $RES_SIZE, %cx
+        rep movsb
+        movzwl  %ax, %ebx
+        shll    $4, %ebx                # ebx = physical address of the resident part
+        movw    %ax, %es:res_seg - res_start
+        leal    gdt - res_start(%ebx), %eax
+        movl    %eax, %es:gdtr - res_start + 2
+        leal    rm_ret32 - res_start(%ebx), %eax
+        movl    %eax, %es:ret32_ptr - res_start
+        leal    rm_call32 - res_start(%ebx), %eax
+        movl    %eax, bootinfo - _start + BI_RM_CALL
+        movl    %ebx, %eax              # 16-bit descriptors: base = the resident part
+        movw    %ax, %es:gdt - res_start + SEL_CODE16 + 2
+        movw    %ax, %es:gdt - res_start + SEL_DATA16 + 2
+        shrl    $16, %eax
+        movb    %al, %es:gdt - res_start + SEL_CODE16 + 4
+        movb    %al, %es:gdt - res_start + SEL_DATA16 + 4
+        pushw   %ds
+        popw    %es
+        ret
+
+# ---------------------------------------------------------------------------------------------
+enter_pmode:
+        cli
+        xorl    %eax, %eax
+        movw    %cs, %ax
+        shll    $4, %eax
+        movl    %eax, bootinfo - _start + BI_IMAGE_PHYS
+        addl    $pm_entry - _start, %eax
+        movl    %eax, pm_jump - _start
+        movw    bootinfo - _start + BI_RES_SEG, %es
+        lgdtl   %es:gdtr - res_start
+        movl    %cr0, %eax
+        orb     $1, %al
+        movl    %eax, %cr0
+        ljmpl   *pm_jump - _start
+
+        .code32
+pm_entry:
+        movw    $SEL_DATA32, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %fs
+        movw    %ax, %gs
+        movw    %ax, %ss
+        movl    $0x7c00, %esp
+        call    1f
+1:      popl    %ebp
+        subl    $1b - _start, %ebp      # ebp = where this image was loaded
+        movl    bootinfo - _start + BI_CORE_PHYS(%ebp), %ebx
+        # copy the file, zero the bss
+        movl    %ebp, %esi
+        movl    %ebx, %edi
+        movl    hdr_image_size - _start(%ebp), %ecx
+        rep movsb
+        movl    hdr_mem_size - _start(%ebp), %ecx
+        subl    hdr_image_size - _start(%ebp), %ecx
+        xorl    %eax, %eax
+        rep stosb
+        # relocations, read from the unrelocated original
+        movl    hdr_rel_start - _start(%ebp), %esi
+        addl    %ebp, %esi
+        movl    hdr_rel_end - _start(%ebp), %edx
+        addl    %ebp, %edx
+2:      cmpl    %edx, %esi
+        jae     4f
+        cmpb    $8, 4(%esi)             # R_386_RELATIVE (the build refuses any other kind)
+        jne     3f
+        movl    (%esi), %eax
+        addl    %ebx, (%ebx,%eax)
+3:      addl    $8, %esi
+        jmp     2b
+4:      movl    hdr_stack_top - _start(%ebp), %esp
+        addl    %ebx, %esp
+        leal    bootinfo - _start(%ebp), %eax
+        pushl   %eax
+        movl    hdr_entry - _start(%ebp), %eax
+        addl    %ebx, %eax
+        call    *%eax
+5:      cli
+        hlt
+        jmp     5b
+        .code16
+
+pm_jump:        .long 0
+                .word SEL_CODE32
+
+msg_start:  .asciz "softpxe: loading\r\n"
+msg_a20:    .asciz "softpxe: the A20 gate could not be enabled (tried BIOS, keyboard controller, port 92h)"
+msg_nomem:  .asciz "softpxe: no usable memory above 1 MiB for the core (memory map empty or too small)"
+msg_halt:   .asciz "\r\nsoftpxe: halted.\r\n"
+
+# =============================================================================================
+# The resident part: copied to the top of base memory; runs with CS = its own segment. Holds the
+# GDT and the real-mode call facility (later also the PXE entry points and interrupt hooks).
+        .balign 16
+res_start:
+gdt:    .quad   0
+        .quad   0x00cf9a000000ffff      # 08: 32-bit flat code
+        .quad   0x00cf92000000ffff      # 10: 32-bit flat data
+        .quad   0x00009a000000ffff      # 18: 16-bit code, base = resident part (patched)
+        .quad   0x000092000000ffff      # 20: 16-bit data, base = resident part (patched)
+gdt_end:
+gdtr:   .word   gdt_end - gdt - 1
+        .long   0                       # patched: physical address of gdt
+rm_idtr:
+        .word   0x3ff
+        .long   0
+pm_idtr:
+        .word   0
+        .long   0
+res_seg:        .word 0                 # patched
+ret32_ptr:      .long 0                 # patched: physical address of rm_ret32
+                .word SEL_CODE32
+saved_esp:      .long 0
+int_vec:        .long 0
+        # RmRegs (src/realmode.rs): the register block of one BIOS call
+        .balign 4
+rmr:
+rmr_eax:        .long 0
+rmr_ebx:        .long 0
+rmr_ecx:        .long 0
+rmr_edx:        .long 0
+rmr_esi:        .long 0
+rmr_edi:        .long 0
+rmr_ebp:        .long 0
+rmr_ds:         .word 0
+rmr_es:         .word 0
+rmr_flags:      .word 0
+rmr_vector:     .byte 0
+                .byte 0
+rmr_end:
+        .set    RMR_DWORDS, (rmr_end - rmr) / 4
+
+# void rm_call(RmRegs *regs): cdecl, from the flat 32-bit core with interrupts off. Runs INT
+# regs->vector in real mode with interrupts on and returns the registers and flags it left.
+        .code32
+rm_call32:
+        pushal
+        call    1f
+1:      popl    %ebx
+        subl    $1b - res_start, %ebx   # ebx = physical address of the resident part
+        sidt    pm_idtr - res_start(%ebx)
+        movl    %esp, saved_esp - res_start(%ebx)
+        movl    36(%esp), %esi
+        leal    rmr - res_start(%ebx), %edi
+        movl    $RMR_DWORDS, %ecx
+        cld
+        rep movsl
+        ljmp    $SEL_CODE16, $rm16 - res_start
+        .code16
+rm16:   # 16-bit protected mode: load 64 KiB segments, then leave protected mode
+        movw    $SEL_DATA16, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %fs
+        movw    %ax, %gs
+        movw    %ax, %ss
+        movw    $rm_stack_top - res_start, %sp
+        movl    %cr0, %eax
+        andb    $0xfe, %al
+        movl    %eax, %cr0
+        pushw   %cs:res_seg - res_start
+        pushw   $rm_real - res_start
+        lretw
+rm_real:
+        movw    %cs, %ax
+        movw    %ax, %ss
+        movw    $rm_stack_top - res_start, %sp
+        movw    %ax, %ds
+        xorw    %ax, %ax
+        movw    %ax, %fs
+        movw    %ax, %gs
+        lidt    rm_idtr - res_start
+        movw    %ax, %es
+        movzbw  rmr_vector - res_start, %bx
+        shlw    $2, %bx
+        movl    %es:(%bx), %eax
+        movl    %eax, int_vec - res_start
+        movw    rmr_es - res_start, %es
+        movl    rmr_eax - res_start, %eax
+        movl    rmr_ebx - res_start, %ebx
+        movl    rmr_ecx - res_start, %ecx
+        movl    rmr_edx - res_start, %edx
+        movl    rmr_esi - res_start, %esi
+        movl    rmr_edi - res_start, %edi
+        movl    rmr_ebp - res_start, %ebp
+        movw    rmr_ds - res_start, %ds
+        sti
+        pushfw                          # INT n, by hand: flags, far call through the IVT
+        lcallw  *%cs:int_vec - res_start
+        cli
+        cld
+        movl    %eax, %cs:rmr_eax - res_start
+        movl    %ebx, %cs:rmr_ebx - res_start
+        movl    %ecx, %cs:rmr_ecx - res_start
+        movl    %edx, %cs:rmr_edx - res_start
+        movl    %esi, %cs:rmr_esi - res_start
+        movl    %edi, %cs:rmr_edi - res_start
+        movl    %ebp, %cs:rmr_ebp - res_start
+        movw    %ds, %cs:rmr_ds - res_start
+        movw    %es, %cs:rmr_es - res_start
+        pushfw
+        popw    %cs:rmr_flags - res_start
+        lgdtl   %cs:gdtr - res_start
+        movl    %cr0, %eax
+        orb     $1, %al
+        movl    %eax, %cr0
+        ljmpl   *%cs:ret32_ptr - res_start
+        .code32
+rm_ret32:
+        movw    $SEL_DATA32, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %fs
+        movw    %ax, %gs
+        movw    %ax, %ss
+        call    1f
+1:      popl    %ebx
+        subl    $1b - res_start, %ebx
+        movl    saved_esp - res_start(%ebx), %esp
+        lidt    pm_idtr - res_start(%ebx)
+        movl    36(%esp), %edi
+        leal    rmr - res_start(%ebx), %esi
+        movl    $RMR_DWORDS, %ecx
+        rep movsl
+        popal
+        ret
+        .code16
+        .balign 4
+rm_stack:
+        .fill   2048, 1, 0
+rm_stack_top:
+res_end:
+        .code32

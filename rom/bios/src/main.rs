@@ -1,0 +1,109 @@
+//! SOFTPXE.SYS, the BIOS firmware: the 16-bit prefix (`asm/prefix.s`) brings the machine into
+//! 32-bit protected mode and relocates this core to the top of RAM; the core reports the machine
+//! and its PCI devices, and (with the network boot work) drives the NIC and runs PXE.
+#![no_std]
+#![no_main]
+
+mod bootinfo;
+mod console;
+mod idt;
+mod libc;
+mod pci;
+mod port;
+mod realmode;
+
+use bootinfo::BootInfo;
+use core::sync::atomic::{AtomicU32, Ordering};
+use realmode::RmRegs;
+
+core::arch::global_asm!(
+    include_str!(concat!(env!("OUT_DIR"), "/version.s")),
+    include_str!("asm/prefix.s"),
+    options(att_syntax, raw)
+);
+core::arch::global_asm!(include_str!("asm/exceptions.s"), options(att_syntax, raw));
+
+/// The softpxe version (also in the SOFTPXE.SYS header).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+static CORE_BASE: AtomicU32 = AtomicU32::new(0);
+
+/// Where the core was loaded (to turn an EIP into an offset in the ELF file).
+pub fn core_base() -> u32 {
+    CORE_BASE.load(Ordering::Relaxed)
+}
+
+/// Stops the CPU for good.
+pub fn halt() -> ! {
+    loop {
+        // SAFETY: cli; hlt only stops this CPU.
+        unsafe { core::arch::asm!("cli", "hlt", options(nomem, nostack)) };
+    }
+}
+
+/// Called by the prefix on the core's own stack, interrupts off, flat 32-bit segments.
+#[no_mangle]
+extern "C" fn core_entry(info: *const BootInfo) -> ! {
+    // SAFETY: the prefix passes its own `bootinfo`, filled in and laid out as BootInfo (asserted
+    // in bootinfo.rs); we copy it before anything can overwrite the prefix's memory.
+    let info: BootInfo = unsafe { core::ptr::read(info) };
+    CORE_BASE.store(info.core_phys, Ordering::Relaxed);
+    idt::init();
+    realmode::init(info.rm_call);
+    banner(&info);
+    let mut total = 0;
+    let mut nics = 0;
+    pci::scan(|f| {
+        total += 1;
+        let mark = if f.is_network() {
+            nics += 1;
+            "  network controller"
+        } else {
+            ""
+        };
+        println!(
+            "PCI {} {:04x}:{:04x} class {:02x}{:02x}{}",
+            f.addr, f.vendor, f.device, f.class, f.subclass, mark
+        );
+    });
+    println!("softpxe: PCI scan found {total} functions, {nics} network controller(s)");
+    if nics == 0 {
+        println!(
+            "softpxe: no network controller found on the PCI bus. Check that the network card is \
+             seated and enabled in the BIOS setup."
+        );
+    }
+    println!("softpxe: network boot is not part of this build yet; trying the next boot device (INT 18h)");
+    let mut r = RmRegs::default();
+    realmode::int(0x18, &mut r);
+    halt()
+}
+
+fn banner(info: &BootInfo) {
+    let mib = info.ram_bytes() / (1024 * 1024);
+    let drive = info.boot_drive;
+    let kind = if drive < 0x80 { "floppy" } else { "disk" };
+    println!(
+        "softpxe {VERSION} BIOS: {mib} MiB RAM ({}), boot drive {drive:02x}h ({kind})",
+        info.memory_source()
+    );
+    println!(
+        "softpxe: core at {:08x} ({} KiB), resident {} bytes at {:04x}:0000, base memory {} -> {} KiB, A20 {}",
+        info.core_phys,
+        info.core_size / 1024,
+        info.resident_size,
+        info.resident_segment,
+        info.base_kib_before,
+        info.base_kib_after,
+        info.a20_method()
+    );
+}
+
+#[panic_handler]
+fn panic(p: &core::panic::PanicInfo<'_>) -> ! {
+    match p.location() {
+        Some(l) => println!("\nsoftpxe: panic at {}:{}: {}", l.file(), l.line(), p.message()),
+        None => println!("\nsoftpxe: panic: {}", p.message()),
+    }
+    halt()
+}
