@@ -1,24 +1,41 @@
-//! Builds the firmware for its own targets and hands the blobs to the builder (see
-//! `src/firmware.rs`). PLACEHOLDER until the BIOS firmware lands: emits dummy blobs.
-use std::{env, fs, path::PathBuf};
+//! Builds the BIOS firmware (`rom/bios`) for its own target with its own target directory and
+//! embeds the results in the `softpxe` binary (see `src/firmware.rs`):
+//! `BOOTSECT_FAT12`, `VBR_FAT16`, `MBR` (512-byte boot records) and `SOFTPXE_SYS`.
+//!
+//! The ELF files are turned into flat images here (no objcopy needed); SOFTPXE.SYS is checked to
+//! carry only R_386_RELATIVE relocations, the one kind its prefix knows how to apply.
+use object::elf;
+use object::read::elf::{ElfFile32, FileHeader, Rel, SectionHeader};
+use object::LittleEndian as LE;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::{env, fs};
+
+const BIOS_TARGET: &str = "i586-unknown-linux-gnu";
 
 fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
-    let mut bs = vec![0u8; 512];
-    bs[0] = 0xEB;
-    bs[1] = 0x3C;
-    bs[2] = 0x90;
-    bs[510] = 0x55;
-    bs[511] = 0xAA;
-    fs::write(out.join("bootsect_fat12.bin"), &bs).unwrap();
-    fs::write(out.join("vbr_fat16.bin"), &bs).unwrap();
-    fs::write(out.join("mbr.bin"), &bs).unwrap();
-    let mut sys = vec![0u8; 4096];
-    sys[8..16].copy_from_slice(b"SOFTPXE\x1a");
-    sys[16..20].copy_from_slice(&1u32.to_le_bytes());
-    sys[20..24].copy_from_slice(&4096u32.to_le_bytes());
-    sys[64..69].copy_from_slice(b"0.1.0");
-    fs::write(out.join("softpxe.sys"), &sys).unwrap();
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.parent().unwrap().to_path_buf();
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    for dir in ["rom", "drivers", "settings", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let elfs = build_firmware(&root);
+    let boot = |name: &str| -> Vec<u8> {
+        let img = flat_image(&elfs.join(name));
+        assert!(img.len() <= 512, "{name}: boot record is {} bytes", img.len());
+        let mut sector = img;
+        sector.resize(512, 0);
+        sector
+    };
+    fs::write(out.join("bootsect_fat12.bin"), boot("bootsect-fat12")).unwrap();
+    fs::write(out.join("vbr_fat16.bin"), boot("vbr-fat16")).unwrap();
+    fs::write(out.join("mbr.bin"), boot("mbr")).unwrap();
+    let sys_elf = elfs.join("softpxe-sys");
+    check_relocations(&sys_elf);
+    fs::write(out.join("softpxe.sys"), flat_image(&sys_elf)).unwrap();
     fs::write(
         out.join("firmware.rs"),
         "pub static BOOTSECT_FAT12: &[u8; 512] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/bootsect_fat12.bin\"));\n\
@@ -27,5 +44,96 @@ fn main() {
          pub static SOFTPXE_SYS: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/softpxe.sys\"));\n",
     )
     .unwrap();
-    println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// Runs cargo for rom/bios and returns the directory holding its ELF files.
+fn build_firmware(root: &Path) -> PathBuf {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if !Path::new(&sysroot).join("lib/rustlib").join(BIOS_TARGET).exists() {
+        panic!(
+            "\n\nsoftpxe needs the Rust target {BIOS_TARGET} to build its BIOS firmware.\n\
+             Install it with:  rustup target add {BIOS_TARGET} x86_64-unknown-uefi\n\n"
+        );
+    }
+    let target_dir = root.join("target").join("firmware");
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--profile", "firmware", "--target", BIOS_TARGET, "-p", "softpxe-bios", "--bins"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's settings are not the firmware's.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_MAKEFLAGS",
+        "CARGO_LLVM_COV",
+        "LLVM_PROFILE_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let output = cmd.output().expect("running cargo for the firmware");
+    if !output.status.success() {
+        panic!(
+            "building the BIOS firmware (cargo build -p softpxe-bios --target {BIOS_TARGET}) failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    target_dir.join(BIOS_TARGET).join("firmware")
+}
+
+/// The allocated sections of an ELF32 file (code, data, relocations; not bss) as one flat image
+/// starting at the lowest section address.
+fn flat_image(path: &Path) -> Vec<u8> {
+    let data = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let file = ElfFile32::<LE>::parse(&*data).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+    let sections = file.elf_header().sections(LE, &*data).unwrap();
+    let loaded: Vec<_> = sections
+        .iter()
+        .filter(|s| {
+            s.sh_flags(LE) & elf::SHF_ALLOC != 0 && s.sh_type(LE) != elf::SHT_NOBITS && s.sh_size(LE) > 0
+        })
+        .collect();
+    let base = loaded.iter().map(|s| s.sh_addr(LE)).min().expect("no loadable section");
+    let end = loaded.iter().map(|s| s.sh_addr(LE) + s.sh_size(LE)).max().unwrap();
+    let mut image = vec![0u8; (end - base) as usize];
+    for s in loaded {
+        let at = (s.sh_addr(LE) - base) as usize;
+        let bytes = s.data(LE, &*data).unwrap();
+        image[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+    image
+}
+
+fn check_relocations(path: &Path) {
+    let data = fs::read(path).unwrap();
+    let file = ElfFile32::<LE>::parse(&*data).unwrap();
+    let sections = file.elf_header().sections(LE, &*data).unwrap();
+    for section in sections.iter() {
+        if section.sh_type(LE) == elf::SHT_RELA {
+            panic!("{}: RELA relocations are not supported by the prefix", path.display());
+        }
+        if let Some((rels, _)) = section.rel(LE, &*data).unwrap() {
+            for rel in rels {
+                let kind = rel.r_type(LE);
+                assert!(
+                    kind == elf::R_386_RELATIVE,
+                    "{}: relocation type {kind} at {:#x}: the prefix only applies R_386_RELATIVE",
+                    path.display(),
+                    rel.r_offset(LE)
+                );
+            }
+        }
+    }
 }
