@@ -17,7 +17,14 @@ fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().unwrap().to_path_buf();
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
-    for dir in ["rom", "drivers", "settings", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
+    for dir in [
+        "rom",
+        "drivers",
+        "settings",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!("cargo:rerun-if-changed=build.rs");
@@ -25,7 +32,11 @@ fn main() {
     let elfs = build_firmware(&root);
     let boot = |name: &str| -> Vec<u8> {
         let img = flat_image(&elfs.join(name));
-        assert!(img.len() <= 512, "{name}: boot record is {} bytes", img.len());
+        assert!(
+            img.len() <= 512,
+            "{name}: boot record is {} bytes",
+            img.len()
+        );
         let mut sector = img;
         sector.resize(512, 0);
         sector
@@ -56,7 +67,11 @@ fn build_firmware(root: &Path) -> PathBuf {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    if !Path::new(&sysroot).join("lib/rustlib").join(BIOS_TARGET).exists() {
+    if !Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(BIOS_TARGET)
+        .exists()
+    {
         panic!(
             "\n\nsoftpxe needs the Rust target {BIOS_TARGET} to build its BIOS firmware.\n\
              Install it with:  rustup target add {BIOS_TARGET} x86_64-unknown-uefi\n\n"
@@ -65,7 +80,16 @@ fn build_firmware(root: &Path) -> PathBuf {
     let target_dir = root.join("target").join("firmware");
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--profile", "firmware", "--target", BIOS_TARGET, "-p", "softpxe-bios", "--bins"])
+        .args([
+            "build",
+            "--profile",
+            "firmware",
+            "--target",
+            BIOS_TARGET,
+            "-p",
+            "softpxe-bios",
+            "--bins",
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's settings are not the firmware's.
@@ -97,16 +121,27 @@ fn build_firmware(root: &Path) -> PathBuf {
 /// starting at the lowest section address.
 fn flat_image(path: &Path) -> Vec<u8> {
     let data = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let file = ElfFile32::<LE>::parse(&*data).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+    let file = ElfFile32::<LE>::parse(&*data)
+        .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
     let sections = file.elf_header().sections(LE, &*data).unwrap();
     let loaded: Vec<_> = sections
         .iter()
         .filter(|s| {
-            s.sh_flags(LE) & elf::SHF_ALLOC != 0 && s.sh_type(LE) != elf::SHT_NOBITS && s.sh_size(LE) > 0
+            s.sh_flags(LE) & elf::SHF_ALLOC != 0
+                && s.sh_type(LE) != elf::SHT_NOBITS
+                && s.sh_size(LE) > 0
         })
         .collect();
-    let base = loaded.iter().map(|s| s.sh_addr(LE)).min().expect("no loadable section");
-    let end = loaded.iter().map(|s| s.sh_addr(LE) + s.sh_size(LE)).max().unwrap();
+    let base = loaded
+        .iter()
+        .map(|s| s.sh_addr(LE))
+        .min()
+        .expect("no loadable section");
+    let end = loaded
+        .iter()
+        .map(|s| s.sh_addr(LE) + s.sh_size(LE))
+        .max()
+        .unwrap();
     let mut image = vec![0u8; (end - base) as usize];
     for s in loaded {
         let at = (s.sh_addr(LE) - base) as usize;
@@ -122,7 +157,10 @@ fn check_relocations(path: &Path) {
     let sections = file.elf_header().sections(LE, &*data).unwrap();
     for section in sections.iter() {
         if section.sh_type(LE) == elf::SHT_RELA {
-            panic!("{}: RELA relocations are not supported by the prefix", path.display());
+            panic!(
+                "{}: RELA relocations are not supported by the prefix",
+                path.display()
+            );
         }
         if let Some((rels, _)) = section.rel(LE, &*data).unwrap() {
             for rel in rels {

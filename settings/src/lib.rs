@@ -1,4 +1,210 @@
 //! `SOFTPXE.CFG`: the `key = value` settings file on the boot medium, parsed the same way by the
 //! builder (which writes and validates it) and the firmware (which reads it at boot).
+//!
+//! No allocation and no panics on any input: [`parse`] fills a fixed-size [`Settings`] and reports
+//! each bad line through a callback, skipping it (the firmware must always boot). [`write`] emits
+//! the canonical file, which [`parse`] reads back to the same value. The format and every key are
+//! described in `docs/settings.md`.
 #![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+mod error;
+mod parse;
+mod value;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{ErrorKind, LineError};
+pub use parse::parse;
+pub use value::{Discovery, Host, LogLevel, NicSelect, Text, Timing};
+pub use write::{default_text, write, ValueDisplay};
+
+use core::net::Ipv4Addr;
+
+/// The default DHCP option 60 vendor class: PXE client, x86 BIOS (arch 0), UNDI 2.1.
+pub const DEFAULT_VENDOR_CLASS: &str = "PXEClient:Arch:00000:UNDI:002001";
+
+/// Every setting in `SOFTPXE.CFG`. `None` means "not set in the file": the default applies
+/// (see the accessor methods and `docs/settings.md`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// DHCP option 60 sent by the client; default [`DEFAULT_VENDOR_CLASS`].
+    pub vendor_class: Option<Text>,
+    /// Fixed TFTP server (like option 66 / siaddr); default: from DHCP.
+    pub next_server: Option<Host>,
+    /// Fixed boot file name (like option 67 / file); default: from DHCP.
+    pub boot_file: Option<Text>,
+    /// Static IPv4 address; default: DHCP.
+    pub ip: Option<Ipv4Addr>,
+    /// Netmask for the static address (also set by `ip = a.b.c.d/nn`).
+    pub netmask: Option<Ipv4Addr>,
+    /// Default gateway for the static address.
+    pub gateway: Option<Ipv4Addr>,
+    /// DNS server (used to resolve a `next_server` host name).
+    pub dns: Option<Ipv4Addr>,
+    /// PXE boot-server discovery control; default [`Discovery::Auto`].
+    pub discovery: Option<Discovery>,
+    /// DHCP retry timing; default [`Timing::Spec`].
+    pub timing: Option<Timing>,
+    /// Boot menu timeout in seconds; default: what the server says.
+    pub menu_timeout: Option<u8>,
+    /// Which NIC to use; default [`NicSelect::Auto`].
+    pub nic: Option<NicSelect>,
+    /// Log verbosity; default [`LogLevel::Info`].
+    pub log: Option<LogLevel>,
+}
+
+/// A key of `SOFTPXE.CFG`, in the order the canonical file lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    VendorClass,
+    NextServer,
+    BootFile,
+    Ip,
+    Netmask,
+    Gateway,
+    Dns,
+    Discovery,
+    Timing,
+    MenuTimeout,
+    Nic,
+    Log,
+}
+
+impl Key {
+    /// All keys, in canonical order.
+    pub const ALL: [Key; 12] = [
+        Key::VendorClass,
+        Key::NextServer,
+        Key::BootFile,
+        Key::Ip,
+        Key::Netmask,
+        Key::Gateway,
+        Key::Dns,
+        Key::Discovery,
+        Key::Timing,
+        Key::MenuTimeout,
+        Key::Nic,
+        Key::Log,
+    ];
+
+    /// The key as written in the file (lower case).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Key::VendorClass => "vendor_class",
+            Key::NextServer => "next_server",
+            Key::BootFile => "boot_file",
+            Key::Ip => "ip",
+            Key::Netmask => "netmask",
+            Key::Gateway => "gateway",
+            Key::Dns => "dns",
+            Key::Discovery => "discovery",
+            Key::Timing => "timing",
+            Key::MenuTimeout => "menu_timeout",
+            Key::Nic => "nic",
+            Key::Log => "log",
+        }
+    }
+
+    /// One line saying what the key does, used as a comment in the canonical file.
+    pub const fn help(self) -> &'static str {
+        match self {
+            Key::VendorClass => "DHCP vendor class identifier (option 60) the client sends",
+            Key::NextServer => "TFTP server, IPv4 address or host name (empty: from DHCP)",
+            Key::BootFile => "boot file to fetch (empty: from DHCP)",
+            Key::Ip => "static IPv4 address, a.b.c.d or a.b.c.d/nn (empty: use DHCP)",
+            Key::Netmask => "netmask for the static address",
+            Key::Gateway => "default gateway for the static address",
+            Key::Dns => "DNS server for a next_server host name",
+            Key::Discovery => "boot server discovery: auto, skip, broadcast, multicast, unicast",
+            Key::Timing => "DHCP retries: spec (4/8/16/32 s) or fast (1/2/4/8 s)",
+            Key::MenuTimeout => "boot menu timeout in seconds, 0-255 (empty: from the server)",
+            Key::Nic => "NIC to use: auto, VVVV:DDDD (PCI vendor:device) or BB:DD.F (PCI address)",
+            Key::Log => "log verbosity: quiet, info, debug",
+        }
+    }
+
+    /// Looks a key up by name, ignoring ASCII case.
+    pub fn from_name(name: &[u8]) -> Option<Key> {
+        Key::ALL
+            .into_iter()
+            .find(|k| k.name().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+impl Settings {
+    /// Sets one key from its textual value (the part after `=`, without comment), exactly as a
+    /// line of the file would. On error the settings are unchanged.
+    pub fn set(&mut self, key: Key, value: &[u8]) -> Result<(), ErrorKind> {
+        parse::apply(self, key, value)
+    }
+
+    /// Resets one key to "not set".
+    pub fn unset(&mut self, key: Key) {
+        match key {
+            Key::VendorClass => self.vendor_class = None,
+            Key::NextServer => self.next_server = None,
+            Key::BootFile => self.boot_file = None,
+            Key::Ip => self.ip = None,
+            Key::Netmask => self.netmask = None,
+            Key::Gateway => self.gateway = None,
+            Key::Dns => self.dns = None,
+            Key::Discovery => self.discovery = None,
+            Key::Timing => self.timing = None,
+            Key::MenuTimeout => self.menu_timeout = None,
+            Key::Nic => self.nic = None,
+            Key::Log => self.log = None,
+        }
+    }
+
+    /// Whether the key has a value in this file (as opposed to its default).
+    pub fn is_set(&self, key: Key) -> bool {
+        match key {
+            Key::VendorClass => self.vendor_class.is_some(),
+            Key::NextServer => self.next_server.is_some(),
+            Key::BootFile => self.boot_file.is_some(),
+            Key::Ip => self.ip.is_some(),
+            Key::Netmask => self.netmask.is_some(),
+            Key::Gateway => self.gateway.is_some(),
+            Key::Dns => self.dns.is_some(),
+            Key::Discovery => self.discovery.is_some(),
+            Key::Timing => self.timing.is_some(),
+            Key::MenuTimeout => self.menu_timeout.is_some(),
+            Key::Nic => self.nic.is_some(),
+            Key::Log => self.log.is_some(),
+        }
+    }
+
+    /// The vendor class to send: the configured one or [`DEFAULT_VENDOR_CLASS`].
+    pub fn vendor_class(&self) -> &str {
+        match &self.vendor_class {
+            Some(t) => t.as_str(),
+            None => DEFAULT_VENDOR_CLASS,
+        }
+    }
+
+    /// Discovery mode in effect.
+    pub fn discovery(&self) -> Discovery {
+        self.discovery.unwrap_or_default()
+    }
+
+    /// Timing in effect.
+    pub fn timing(&self) -> Timing {
+        self.timing.unwrap_or_default()
+    }
+
+    /// NIC selection in effect.
+    pub fn nic(&self) -> NicSelect {
+        self.nic.unwrap_or_default()
+    }
+
+    /// Log level in effect.
+    pub fn log(&self) -> LogLevel {
+        self.log.unwrap_or_default()
+    }
+}

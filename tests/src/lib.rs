@@ -1,1 +1,239 @@
-//! Emulator harness.
+//! Emulator harness: boots softpxe images headless in QEMU and Bochs, captures COM1 to a file,
+//! waits for markers in it with a hard timeout, and keeps everything a failed run left behind
+//! under `target/emu/<run name>/` (command line, serial log, emulator output).
+//!
+//! Every run prints the command it ran. Markers are matched on serial text with ANSI escape
+//! sequences removed.
+#![forbid(unsafe_code)]
+
+mod bochs;
+mod qemu;
+pub mod tools;
+
+pub use bochs::Bochs;
+pub use qemu::Qemu;
+
+use anyhow::{bail, Context, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A fresh, empty directory `target/emu/<name>` for one run's files.
+pub fn run_dir(name: &str) -> Result<PathBuf> {
+    let dir = repo_root().join("target").join("emu").join(name);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// What an emulator run produced.
+#[derive(Debug)]
+pub struct Run {
+    pub name: String,
+    /// COM1 output, ANSI escapes removed.
+    pub serial: String,
+    pub elapsed: Duration,
+    /// Exit code if the emulator ended by itself.
+    pub exit_code: Option<i32>,
+    /// Seconds from start until each marker first appeared, in marker order.
+    pub marker_times: Vec<Option<Duration>>,
+    pub dir: PathBuf,
+}
+
+impl Run {
+    /// Fails with the serial log unless `needle` appeared.
+    pub fn expect(&self, needle: &str) -> Result<&Self> {
+        if !self.serial.contains(needle) {
+            bail!(
+                "{}: expected {needle:?} on serial; got (log kept in {}):\n{}",
+                self.name,
+                self.dir.display(),
+                self.serial
+            );
+        }
+        Ok(self)
+    }
+
+    /// Fails with the serial log if `needle` appeared.
+    pub fn expect_absent(&self, needle: &str) -> Result<&Self> {
+        if self.serial.contains(needle) {
+            bail!(
+                "{}: did not expect {needle:?} on serial; got:\n{}",
+                self.name,
+                self.serial
+            );
+        }
+        Ok(self)
+    }
+}
+
+/// When a run stops: all markers seen, or one of the failure texts seen, or the timeout.
+#[derive(Clone, Debug)]
+pub struct Wait {
+    pub markers: Vec<String>,
+    pub failures: Vec<String>,
+    pub timeout: Duration,
+}
+
+impl Wait {
+    /// Wait for every marker (in any order) within `timeout`. Panics, CPU exceptions and
+    /// boot-record errors end the run at once.
+    pub fn for_markers(markers: &[&str], timeout: Duration) -> Self {
+        Wait {
+            markers: markers.iter().map(|s| s.to_string()).collect(),
+            failures: vec![
+                "softpxe: panic".into(),
+                "softpxe: CPU exception".into(),
+                "softpxe: halted".into(),
+                "softpxe: no SOFTPXE.SYS".into(),
+                "softpxe: disk error".into(),
+            ],
+            timeout,
+        }
+    }
+}
+
+/// Removes ANSI escape sequences (CSI and two-byte escapes) and NULs.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\0' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Spawned emulator + where its serial goes; shared by the QEMU and Bochs runners.
+pub(crate) fn supervise(
+    name: &str,
+    dir: &Path,
+    serial_path: &Path,
+    mut child: Child,
+    wait: &Wait,
+    kill: impl Fn(&mut Child),
+) -> Result<Run> {
+    let start = Instant::now();
+    let mut marker_times = vec![None; wait.markers.len()];
+    let mut exit_code = None;
+    let serial = loop {
+        let raw = fs::read(serial_path).unwrap_or_default();
+        let text = strip_ansi(&String::from_utf8_lossy(&raw));
+        for (i, m) in wait.markers.iter().enumerate() {
+            if marker_times[i].is_none() && text.contains(m.as_str()) {
+                marker_times[i] = Some(start.elapsed());
+            }
+        }
+        let done = marker_times.iter().all(Option::is_some);
+        let failed = wait.failures.iter().any(|f| text.contains(f.as_str()));
+        if let Some(status) = child.try_wait().context("waiting for the emulator")? {
+            exit_code = status.code();
+            let raw = fs::read(serial_path).unwrap_or_default();
+            break strip_ansi(&String::from_utf8_lossy(&raw));
+        }
+        if done || failed || start.elapsed() >= wait.timeout {
+            // a moment for the last line to reach the file
+            std::thread::sleep(Duration::from_millis(100));
+            kill(&mut child);
+            let _ = child.wait();
+            let raw = fs::read(serial_path).unwrap_or_default();
+            break strip_ansi(&String::from_utf8_lossy(&raw));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let run = Run {
+        name: name.to_string(),
+        serial,
+        elapsed: start.elapsed(),
+        exit_code,
+        marker_times,
+        dir: dir.to_path_buf(),
+    };
+    fs::write(dir.join("serial.txt"), &run.serial).ok();
+    let missing: Vec<_> = wait
+        .markers
+        .iter()
+        .zip(&run.marker_times)
+        .filter(|(_, t)| t.is_none())
+        .map(|(m, _)| m.as_str())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{name}: after {:.1} s (timeout {:.0} s, exit {:?}) these never appeared on serial: {missing:?}\n\
+             files kept in {}\n--- serial ---\n{}",
+            run.elapsed.as_secs_f64(),
+            wait.timeout.as_secs_f64(),
+            run.exit_code,
+            dir.display(),
+            run.serial
+        );
+    }
+    Ok(run)
+}
+
+/// Writes the command line to `dir/command.txt` and prints it.
+pub(crate) fn announce(dir: &Path, cmd: &Command) {
+    let line = format!(
+        "{} {}",
+        cmd.get_program().to_string_lossy(),
+        cmd.get_args()
+            .map(|a| shell_quote(&a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    eprintln!("running: {line}");
+    fs::write(dir.join("command.txt"), format!("{line}\n")).ok();
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_=.,/:+@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_sequences_are_removed() {
+        assert_eq!(
+            strip_ansi("\u{1b}[2J\u{1b}[1;1Hsoftpxe\u{1b}[0m ok\0"),
+            "softpxe ok"
+        );
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("-drive"), "-drive");
+        assert_eq!(shell_quote("romfile="), "romfile=");
+        assert_eq!(shell_quote("a b"), "'a b'");
+    }
+}

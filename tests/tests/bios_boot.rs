@@ -1,0 +1,191 @@
+//! The BIOS boot path end to end: images written by the builder boot in QEMU (`-cpu pentium`)
+//! and Bochs, reach the 32-bit core, print the banner and the PCI list on COM1.
+use anyhow::{Context, Result};
+use softpxe::BuildOptions;
+use softpxe_tests::{run_dir, tools, Bochs, Qemu, Wait};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+const BANNER: &str = concat!("softpxe ", env!("CARGO_PKG_VERSION"), " BIOS: ");
+const PCI_DONE: &str = "softpxe: PCI scan found";
+
+fn floppy(name: &str) -> Result<PathBuf> {
+    let dir = run_dir(&format!("{name}-image"))?;
+    let path = dir.join("boot.img");
+    let bytes = softpxe::build_floppy(&BuildOptions::default())?;
+    softpxe::write_image_file(&path, &bytes, false)?;
+    Ok(path)
+}
+
+fn usb(name: &str) -> Result<PathBuf> {
+    let dir = run_dir(&format!("{name}-image"))?;
+    let path = dir.join("usb.img");
+    let bytes = softpxe::build_usb(&BuildOptions::default(), 32 << 20)?;
+    softpxe::write_image_file(&path, &bytes, false)?;
+    Ok(path)
+}
+
+fn wait() -> Wait {
+    Wait::for_markers(&[BANNER, PCI_DONE], Duration::from_secs(90))
+}
+
+#[test]
+fn floppy_boots_in_qemu_and_lists_the_e1000() -> Result<()> {
+    let img = floppy("qemu-floppy-e1000")?;
+    let run = Qemu::bios("qemu-floppy-e1000")
+        .floppy(&img)
+        .nic("e1000")
+        .run(&wait())?;
+    run.expect("boot drive 00h (floppy)")?
+        .expect("8086:100e class 0200  network controller")?
+        .expect("1 network controller(s)")?
+        .expect_absent("no network controller found")?;
+    eprintln!("banner after {:?}", run.marker_times[0]);
+    Ok(())
+}
+
+#[test]
+fn floppy_boots_in_16_mib() -> Result<()> {
+    let img = floppy("qemu-floppy-16m")?;
+    let run = Qemu::bios("qemu-floppy-16m")
+        .memory(16)
+        .floppy(&img)
+        .nic("rtl8139")
+        .run(&wait())?;
+    run.expect("15 MiB RAM (E820)")?
+        .expect("10ec:8139 class 0200  network controller")?;
+    Ok(())
+}
+
+#[test]
+fn floppy_without_a_nic_says_so() -> Result<()> {
+    let img = floppy("qemu-floppy-no-nic")?;
+    let run = Qemu::bios("qemu-floppy-no-nic")
+        .floppy(&img)
+        .run(&Wait::for_markers(
+            &[BANNER, "no network controller found on the PCI bus"],
+            Duration::from_secs(90),
+        ))?;
+    run.expect("0 network controller(s)")?;
+    Ok(())
+}
+
+#[test]
+fn usb_image_boots_in_qemu() -> Result<()> {
+    let img = usb("qemu-usb")?;
+    let run = Qemu::bios("qemu-usb")
+        .disk(&img)
+        .nic("e1000")
+        .run(&wait())?;
+    run.expect("boot drive 80h (disk)")?
+        .expect("8086:100e class 0200  network controller")?;
+    Ok(())
+}
+
+#[test]
+fn floppy_boots_in_bochs() -> Result<()> {
+    let img = floppy("bochs-floppy")?;
+    let run = Bochs::new("bochs-floppy")
+        .floppy(&img)
+        .e1000()
+        .run(&Wait::for_markers(
+            &[BANNER, PCI_DONE],
+            Duration::from_secs(240),
+        ))?;
+    run.expect("8086:100e class 0200  network controller")?;
+    Ok(())
+}
+
+/// The boot sector follows the FAT, not fixed sectors: delete SOFTPXE.SYS, let another file take
+/// its clusters, copy it back with mtools, and it still boots from its new place.
+#[test]
+fn floppy_boots_after_sys_file_was_moved() -> Result<()> {
+    tools::require("mcopy", "mtools")?;
+    let img = floppy("qemu-floppy-moved")?;
+    let dir = img.parent().unwrap().to_path_buf();
+    let before = first_cluster(&img, b"SOFTPXE SYS")?;
+    let sys = dir.join("SOFTPXE.SYS");
+    let filler = dir.join("FILLER.BIN");
+    std::fs::write(&filler, vec![0x5a; 40 * 1024])?;
+    mtools(&[
+        "mcopy",
+        "-n",
+        "-i",
+        img.to_str().unwrap(),
+        "::SOFTPXE.SYS",
+        sys.to_str().unwrap(),
+    ])?;
+    mtools(&["mdel", "-i", img.to_str().unwrap(), "::SOFTPXE.SYS"])?;
+    mtools(&[
+        "mcopy",
+        "-i",
+        img.to_str().unwrap(),
+        filler.to_str().unwrap(),
+        "::FILLER.BIN",
+    ])?;
+    mtools(&[
+        "mcopy",
+        "-i",
+        img.to_str().unwrap(),
+        sys.to_str().unwrap(),
+        "::SOFTPXE.SYS",
+    ])?;
+    let after = first_cluster(&img, b"SOFTPXE SYS")?;
+    assert_ne!(
+        before, after,
+        "SOFTPXE.SYS should have moved to other clusters"
+    );
+    let run = Qemu::bios("qemu-floppy-moved")
+        .floppy(&img)
+        .nic("e1000")
+        .run(&wait())?;
+    run.expect("8086:100e")?;
+    Ok(())
+}
+
+/// A floppy without SOFTPXE.SYS: the boot sector says so and hands over to the next device.
+#[test]
+fn floppy_without_sys_file_reports_it() -> Result<()> {
+    tools::require("mdel", "mtools")?;
+    let img = floppy("qemu-floppy-nosys")?;
+    mtools(&["mdel", "-i", img.to_str().unwrap(), "::SOFTPXE.SYS"])?;
+    // The boot sector prints with INT 10h only; -nographic makes SeaBIOS copy the screen to COM1.
+    let run = Qemu::bios("qemu-floppy-nosys")
+        .floppy(&img)
+        .args(&["-nographic"])
+        .run(&Wait::for_markers(
+            &["softpxe: no SOFTPXE.SYS"],
+            Duration::from_secs(60),
+        ));
+    // the marker is also in the failure list, so the run ends as soon as it shows
+    let run = match run {
+        Ok(r) => r,
+        Err(e) => return Err(e),
+    };
+    run.expect_absent(BANNER)?;
+    Ok(())
+}
+
+fn mtools(args: &[&str]) -> Result<()> {
+    let status = Command::new(args[0])
+        .args(&args[1..])
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .status()
+        .with_context(|| format!("running {}", args[0]))?;
+    anyhow::ensure!(status.success(), "{args:?} failed: {status}");
+    Ok(())
+}
+
+/// The first cluster of a root directory entry of a FAT12 floppy image.
+fn first_cluster(img: &std::path::Path, name: &[u8; 11]) -> Result<u16> {
+    let b = std::fs::read(img)?;
+    let le16 = |at: usize| u16::from_le_bytes([b[at], b[at + 1]]);
+    let root = (usize::from(le16(0x0e)) + usize::from(b[0x10]) * usize::from(le16(0x16))) * 512;
+    let entries = usize::from(le16(0x11));
+    (0..entries)
+        .map(|i| root + i * 32)
+        .find(|&e| &b[e..e + 11] == name)
+        .map(|e| le16(e + 26))
+        .context("file not in the root directory")
+}
