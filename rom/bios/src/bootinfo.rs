@@ -79,7 +79,11 @@ impl BootInfo {
 
     /// Total usable RAM in bytes.
     pub fn ram_bytes(&self) -> u64 {
-        self.memory_map().iter().filter(|e| e.kind == E820_RAM).map(|e| e.length).sum()
+        self.memory_map()
+            .iter()
+            .filter(|e| e.kind == E820_RAM)
+            .map(|e| e.length)
+            .sum()
     }
 
     pub fn memory_source(&self) -> MemorySource {
@@ -93,7 +97,12 @@ impl BootInfo {
 
     /// The partition's first sector (BPB "hidden sectors"); 0 on a floppy.
     pub fn partition_lba(&self) -> u32 {
-        u32::from_le_bytes([self.bpb[0x1c], self.bpb[0x1d], self.bpb[0x1e], self.bpb[0x1f]])
+        u32::from_le_bytes([
+            self.bpb[0x1c],
+            self.bpb[0x1d],
+            self.bpb[0x1e],
+            self.bpb[0x1f],
+        ])
     }
 
     pub fn a20_method(&self) -> &'static str {

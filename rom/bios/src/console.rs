@@ -19,7 +19,11 @@ fn serial_byte(b: u8) {
 }
 
 fn screen_byte(b: u8) {
-    let mut r = RmRegs { eax: 0x0e00 | u32::from(b), ebx: 0x0007, ..RmRegs::default() };
+    let mut r = RmRegs {
+        eax: 0x0e00 | u32::from(b),
+        ebx: 0x0007,
+        ..RmRegs::default()
+    };
     realmode::int(0x10, &mut r);
 }
 

@@ -23,12 +23,38 @@ pub struct ExceptionFrame {
 }
 
 const NAMES: [&str; 32] = [
-    "divide error", "debug", "NMI", "breakpoint", "overflow", "BOUND range", "invalid opcode",
-    "device not available", "double fault", "coprocessor overrun", "invalid TSS",
-    "segment not present", "stack fault", "general protection", "page fault", "reserved",
-    "x87 FPU error", "alignment check", "machine check", "SIMD error", "virtualization",
-    "control protection", "reserved", "reserved", "reserved", "reserved", "reserved",
-    "reserved", "hypervisor injection", "VMM communication", "security", "reserved",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "BOUND range",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack fault",
+    "general protection",
+    "page fault",
+    "reserved",
+    "x87 FPU error",
+    "alignment check",
+    "machine check",
+    "SIMD error",
+    "virtualization",
+    "control protection",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "hypervisor injection",
+    "VMM communication",
+    "security",
+    "reserved",
 ];
 
 struct Idt(UnsafeCell<[u64; 32]>);
@@ -56,7 +82,9 @@ pub fn init() {
     let base = idt.as_ptr() as u32;
     let idtr: [u16; 3] = [(32 * 8 - 1) as u16, base as u16, (base >> 16) as u16];
     // SAFETY: idtr describes the static table above, which lives for the whole run.
-    unsafe { core::arch::asm!("lidt [{}]", in(reg) &idtr, options(readonly, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("lidt [{}]", in(reg) &idtr, options(readonly, nostack, preserves_flags))
+    };
 }
 
 #[no_mangle]
@@ -74,6 +102,10 @@ extern "C" fn exception_handler(frame: &ExceptionFrame) -> ! {
         "  eax {:08x} ebx {:08x} ecx {:08x} edx {:08x} esi {:08x} edi {:08x} ebp {:08x} eflags {:08x}",
         frame.eax, frame.ebx, frame.ecx, frame.edx, frame.esi, frame.edi, frame.ebp, frame.eflags
     );
-    crate::println!("  core loaded at {:08x}: EIP is core offset {:08x}", crate::core_base(), frame.eip.wrapping_sub(crate::core_base()));
+    crate::println!(
+        "  core loaded at {:08x}: EIP is core offset {:08x}",
+        crate::core_base(),
+        frame.eip.wrapping_sub(crate::core_base())
+    );
     crate::halt()
 }

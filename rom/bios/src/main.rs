@@ -102,7 +102,12 @@ fn banner(info: &BootInfo) {
 #[panic_handler]
 fn panic(p: &core::panic::PanicInfo<'_>) -> ! {
     match p.location() {
-        Some(l) => println!("\nsoftpxe: panic at {}:{}: {}", l.file(), l.line(), p.message()),
+        Some(l) => println!(
+            "\nsoftpxe: panic at {}:{}: {}",
+            l.file(),
+            l.line(),
+            p.message()
+        ),
         None => println!("\nsoftpxe: panic: {}", p.message()),
     }
     halt()

@@ -7,7 +7,9 @@
 pub unsafe fn inb(port: u16) -> u8 {
     let v: u8;
     // SAFETY: an `in` instruction; the caller vouches for the device.
-    unsafe { core::arch::asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
     v
 }
 
@@ -17,7 +19,9 @@ pub unsafe fn inb(port: u16) -> u8 {
 /// Port writes drive devices; the caller knows the device.
 pub unsafe fn outb(port: u16, v: u8) {
     // SAFETY: an `out` instruction; the caller vouches for the device.
-    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// Reads a dword from `port`.
@@ -27,7 +31,9 @@ pub unsafe fn outb(port: u16, v: u8) {
 pub unsafe fn inl(port: u16) -> u32 {
     let v: u32;
     // SAFETY: an `in` instruction; the caller vouches for the device.
-    unsafe { core::arch::asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
     v
 }
 
@@ -37,5 +43,7 @@ pub unsafe fn inl(port: u16) -> u32 {
 /// As [`outb`].
 pub unsafe fn outl(port: u16, v: u32) {
     // SAFETY: an `out` instruction; the caller vouches for the device.
-    unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags))
+    };
 }

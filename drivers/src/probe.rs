@@ -1,0 +1,131 @@
+//! Driver registry (layer `drivers/`): the table of drivers and their PCI IDs (the single
+//! source of the builder's adapter list) and [`probe`], which turns a PCI function into an
+//! [`AnyNic`] the firmware owns by value (no allocation).
+
+use crate::e1000::{self, E1000};
+use crate::hal::Hal;
+use crate::nic::{Nic, NicError};
+use crate::pci::{self, PciAddress, PciId};
+use crate::rtl8139::{self, Rtl8139};
+use crate::virtio_net::{self, VirtioNet};
+
+/// One driver and the adapters it supports.
+#[derive(Clone, Copy, Debug)]
+pub struct DriverInfo {
+    /// Driver name (its module name).
+    pub name: &'static str,
+    /// Supported adapters.
+    pub ids: &'static [PciId],
+}
+
+/// Every driver, in probe order.
+pub const DRIVERS: &[DriverInfo] = &[
+    DriverInfo {
+        name: "e1000",
+        ids: e1000::PCI_IDS,
+    },
+    DriverInfo {
+        name: "rtl8139",
+        ids: rtl8139::PCI_IDS,
+    },
+    DriverInfo {
+        name: "virtio_net",
+        ids: virtio_net::PCI_IDS,
+    },
+];
+
+/// The driver and table entry for a vendor/device pair, if any driver supports it.
+pub fn find_driver(vendor: u16, device: u16) -> Option<(&'static DriverInfo, &'static PciId)> {
+    DRIVERS.iter().find_map(|driver| {
+        driver
+            .ids
+            .iter()
+            .find(|id| id.vendor == vendor && id.device == device)
+            .map(|id| (driver, id))
+    })
+}
+
+/// A card driven by one of this crate's drivers.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no allocator: the firmware keeps one AnyNic per card by value"
+)]
+pub enum AnyNic {
+    /// Intel 8254x.
+    E1000(E1000),
+    /// Realtek RTL8139.
+    Rtl8139(Rtl8139),
+    /// virtio-net (legacy or 1.0).
+    VirtioNet(VirtioNet),
+}
+
+/// Looks at the function at `pci` and, if a driver supports it, takes it (decodes BARs, enables
+/// register decoding, reads the MAC). `Ok(None)`: no driver for this function.
+pub fn probe<H: Hal + ?Sized>(hal: &mut H, pci: PciAddress) -> Result<Option<AnyNic>, NicError> {
+    let (vendor, device) = pci::vendor_device(hal, pci);
+    let Some((driver, _)) = find_driver(vendor, device) else {
+        return Ok(None);
+    };
+    let nic = match driver.name {
+        "e1000" => AnyNic::E1000(E1000::new(hal, pci)?),
+        "rtl8139" => AnyNic::Rtl8139(Rtl8139::new(hal, pci)?),
+        _ => AnyNic::VirtioNet(VirtioNet::new(hal, pci)?),
+    };
+    Ok(Some(nic))
+}
+
+impl AnyNic {
+    /// The driver's name.
+    pub fn driver_name(&self) -> &'static str {
+        match self {
+            AnyNic::E1000(_) => "e1000",
+            AnyNic::Rtl8139(_) => "rtl8139",
+            AnyNic::VirtioNet(_) => "virtio_net",
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $nic:ident => $e:expr) => {
+        match $self {
+            AnyNic::E1000($nic) => $e,
+            AnyNic::Rtl8139($nic) => $e,
+            AnyNic::VirtioNet($nic) => $e,
+        }
+    };
+}
+
+impl Nic for AnyNic {
+    fn open<H: Hal + ?Sized>(&mut self, hal: &mut H) -> Result<(), NicError> {
+        dispatch!(self, n => n.open(hal))
+    }
+    fn close<H: Hal + ?Sized>(&mut self, hal: &mut H) {
+        dispatch!(self, n => n.close(hal))
+    }
+    fn mac(&self) -> [u8; 6] {
+        dispatch!(self, n => n.mac())
+    }
+    fn link_up<H: Hal + ?Sized>(&mut self, hal: &mut H) -> bool {
+        dispatch!(self, n => n.link_up(hal))
+    }
+    fn transmit<H: Hal + ?Sized>(&mut self, hal: &mut H, frame: &[u8]) -> Result<(), NicError> {
+        dispatch!(self, n => n.transmit(hal, frame))
+    }
+    fn receive<H: Hal + ?Sized>(&mut self, hal: &mut H, buf: &mut [u8]) -> Option<usize> {
+        dispatch!(self, n => n.receive(hal, buf))
+    }
+    fn rx_dropped(&self) -> u32 {
+        dispatch!(self, n => n.rx_dropped())
+    }
+    fn set_interrupts<H: Hal + ?Sized>(
+        &mut self,
+        hal: &mut H,
+        enable: bool,
+    ) -> Result<(), NicError> {
+        dispatch!(self, n => n.set_interrupts(hal, enable))
+    }
+    fn ack_interrupt<H: Hal + ?Sized>(&mut self, hal: &mut H) -> bool {
+        dispatch!(self, n => n.ack_interrupt(hal))
+    }
+}

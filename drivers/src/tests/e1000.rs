@@ -1,0 +1,309 @@
+//! e1000 against a fake 82540EM that behaves like QEMU's model: self-clearing CTRL.RST that
+//! reloads RAL0/RAH0, EERD reads, TX processing on a TDT write, RX into descriptor RDH.
+
+use std::vec::Vec;
+
+use super::frame;
+use crate::e1000::regs::*;
+use crate::e1000::{E1000, RX_COUNT, TX_COUNT};
+use crate::fake::{Bus, Event, FakeDevice, FakeHal, FakePciFunction, Space, DMA_BASE_HIGH};
+use crate::nic::{Nic, NicError};
+use crate::pci::{self, Command, PciAddress};
+
+const PCI: PciAddress = PciAddress::new(0, 3, 0);
+const MMIO: u64 = 0xFEB8_0000;
+const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+
+#[derive(Default)]
+struct Dev {
+    /// MAC in RAL0/RAH0 after reset; `None` leaves them empty (EEPROM path).
+    ral_mac: Option<[u8; 6]>,
+    eeprom: [u16; 3],
+    sent: Vec<Vec<u8>>,
+    /// Stops completing transmissions (a hung transmitter).
+    tx_stalled: bool,
+}
+
+fn reg(bus: &Bus, r: u64) -> u32 {
+    bus.reg(Space::Mmio, MMIO + r, 4) as u32
+}
+
+fn set(bus: &mut Bus, r: u64, v: u32) {
+    bus.set_reg(Space::Mmio, MMIO + r, 4, v.into());
+}
+
+impl Dev {
+    fn load_ra(&self, bus: &mut Bus) {
+        if let Some(m) = self.ral_mac {
+            set(bus, RAL0, u32::from_le_bytes([m[0], m[1], m[2], m[3]]));
+            set(
+                bus,
+                RAH0,
+                u32::from_le_bytes([m[4], m[5], 0, 0]) | Rah::AV.bits(),
+            );
+        }
+    }
+}
+
+impl FakeDevice for Dev {
+    fn on_write(&mut self, bus: &mut Bus, _: Space, addr: u64, _: u8, value: u64) {
+        let value = value as u32;
+        match addr - MMIO {
+            CTRL if value & Ctrl::RST.bits() != 0 => {
+                for r in [
+                    RCTL, TCTL, RDBAL, RDBAH, RDLEN, RDH, RDT, TDBAL, TDBAH, TDLEN, TDH, TDT,
+                ] {
+                    set(bus, r, 0);
+                }
+                set(bus, CTRL, value & !Ctrl::RST.bits());
+                set(bus, STATUS, (Status::LU | Status::FD).bits());
+                self.load_ra(bus);
+            }
+            EERD if value & Eerd::START.bits() != 0 => {
+                let word = self.eeprom[(value >> 8 & 0xFF) as usize];
+                set(bus, EERD, value | Eerd::DONE.bits() | u32::from(word) << 16);
+            }
+            TDT if !self.tx_stalled => {
+                let base = u64::from(reg(bus, TDBAH)) << 32 | u64::from(reg(bus, TDBAL));
+                let mut head = reg(bus, TDH);
+                while head != reg(bus, TDT) {
+                    let desc = base + u64::from(head) * 16;
+                    let addr = bus.dma_le(desc, 8);
+                    let len = bus.dma_le(desc + 8, 2) as usize;
+                    let mut data = std::vec![0; len];
+                    bus.dma_read(addr, &mut data);
+                    self.sent.push(data);
+                    bus.dma_set_le(desc + 12, 1, TxStatus::DD.bits().into());
+                    head = (head + 1) % TX_COUNT as u32;
+                    set(bus, TDH, head);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Puts `data` into the descriptor at RDH as the card would, or returns false if RDH == RDT.
+fn inject(hal: &mut FakeHal<Dev>, data: &[u8], errors: u8) -> bool {
+    let bus = &mut hal.bus;
+    let (head, tail) = (reg(bus, RDH), reg(bus, RDT));
+    if head == tail {
+        return false;
+    }
+    let base = u64::from(reg(bus, RDBAH)) << 32 | u64::from(reg(bus, RDBAL));
+    let desc = base + u64::from(head) * 16;
+    let addr = bus.dma_le(desc, 8);
+    bus.dma_write(addr, data);
+    bus.dma_set_le(desc + 8, 2, data.len() as u64);
+    bus.dma_set_le(desc + 13, 1, errors.into());
+    bus.dma_set_le(desc + 12, 1, (RxStatus::DD | RxStatus::EOP).bits().into());
+    set(bus, RDH, (head + 1) % RX_COUNT as u32);
+    true
+}
+
+fn setup(dev: Dev) -> (FakeHal<Dev>, E1000) {
+    let mut hal = FakeHal::new(dev, DMA_BASE_HIGH);
+    hal.add_pci(
+        PCI,
+        FakePciFunction::new(0x8086, 0x100E, [2, 0, 0]).with_mem32_bar(0, MMIO as u32, 0x2_0000),
+    );
+    hal.device.load_ra(&mut hal.bus);
+    let nic = E1000::new(&mut hal, PCI).expect("probe");
+    (hal, nic)
+}
+
+fn opened() -> (FakeHal<Dev>, E1000) {
+    let (mut hal, mut nic) = setup(Dev {
+        ral_mac: Some(MAC),
+        ..Dev::default()
+    });
+    nic.open(&mut hal).expect("open");
+    (hal, nic)
+}
+
+#[test]
+fn mac_comes_from_ral_rah() {
+    let (mut hal, nic) = setup(Dev {
+        ral_mac: Some(MAC),
+        ..Dev::default()
+    });
+    assert_eq!(nic.mac(), MAC);
+    assert!(pci::command(&mut hal, PCI).contains(Command::MEMORY_SPACE));
+}
+
+#[test]
+fn mac_falls_back_to_eeprom_when_ral_is_empty() {
+    let (hal, nic) = setup(Dev {
+        eeprom: [0x5452, 0x1200, 0x5634],
+        ..Dev::default()
+    });
+    assert_eq!(nic.mac(), MAC);
+    assert_eq!(
+        hal.writes_to(Space::Mmio, MMIO + EERD),
+        [0x0001, 0x0101, 0x0201]
+    );
+}
+
+#[test]
+fn open_resets_masks_interrupts_and_programs_rings() {
+    let (mut hal, nic) = opened();
+    let imc_all = hal
+        .first_write(Space::Mmio, MMIO + IMC, |v| v == 0xFFFF_FFFF)
+        .unwrap();
+    let rst = hal
+        .first_write(Space::Mmio, MMIO + CTRL, |v| {
+            v & u64::from(Ctrl::RST.bits()) != 0
+        })
+        .unwrap();
+    let rctl = hal.last_write(Space::Mmio, MMIO + RCTL).unwrap();
+    assert!(imc_all < rst && rst < rctl);
+    assert_eq!(
+        hal.writes_to(Space::Mmio, MMIO + IMC).last(),
+        Some(&0xFFFF_FFFF)
+    );
+    assert!(hal.writes_to(Space::Mmio, MMIO + IMS).is_empty());
+    let ctrl = hal
+        .writes_to(Space::Mmio, MMIO + CTRL)
+        .last()
+        .copied()
+        .unwrap() as u32;
+    assert!(Ctrl::from_bits_retain(ctrl).contains(Ctrl::SLU));
+    // Ring addresses are full 64-bit (the fake's DMA memory is above 4 GiB).
+    let rdba = u64::from(reg(&hal.bus, RDBAH)) << 32 | u64::from(reg(&hal.bus, RDBAL));
+    assert!(rdba >= DMA_BASE_HIGH && rdba % 16 == 0);
+    assert_eq!(reg(&hal.bus, RDLEN), 128);
+    assert_eq!(reg(&hal.bus, RDT), RX_COUNT as u32 - 1);
+    assert_eq!(reg(&hal.bus, TDLEN), 128);
+    let rctl = Rctl::from_bits_retain(reg(&hal.bus, RCTL));
+    assert!(rctl.contains(Rctl::EN | Rctl::BAM | Rctl::SECRC) && !rctl.contains(Rctl::UPE));
+    assert!(Tctl::from_bits_retain(reg(&hal.bus, TCTL)).contains(Tctl::EN | Tctl::PSP));
+    // RAH0 re-written with Address Valid, RX descriptors point at distinct buffers.
+    assert_eq!(reg(&hal.bus, RAH0), 0x5634 | Rah::AV.bits());
+    let d0 = hal.bus.dma_le(rdba, 8);
+    let d1 = hal.bus.dma_le(rdba + 16, 8);
+    assert_eq!(d1 - d0, 2048);
+    assert!(pci::command(&mut hal, PCI).contains(Command::BUS_MASTER | Command::MEMORY_SPACE));
+    assert!(nic.mac() == MAC);
+}
+
+#[test]
+fn transmit_fills_descriptor_then_moves_tail() {
+    let (mut hal, mut nic) = opened();
+    let f = frame(42, 1);
+    nic.transmit(&mut hal, &f).unwrap();
+    let tdba = u64::from(reg(&hal.bus, TDBAH)) << 32 | u64::from(reg(&hal.bus, TDBAL));
+    let addr = hal.bus.dma_le(tdba, 8);
+    assert_eq!(hal.bus.dma_le(tdba + 8, 2), 42);
+    assert_eq!(
+        hal.bus.dma_le(tdba + 11, 1),
+        u64::from((TxCmd::EOP | TxCmd::IFCS | TxCmd::RS).bits())
+    );
+    assert_eq!(hal.dma_bytes(addr, 42), f);
+    assert_eq!(hal.writes_to(Space::Mmio, MMIO + TDT).last(), Some(&1));
+    // The fence comes between the descriptor write and the doorbell.
+    let tdt = hal.last_write(Space::Mmio, MMIO + TDT).unwrap();
+    assert_eq!(hal.log[tdt - 1], Event::Fence);
+    assert_eq!(hal.device.sent, [f]);
+}
+
+#[test]
+fn transmit_wraps_the_ring_and_reuses_completed_slots() {
+    let (mut hal, mut nic) = opened();
+    for i in 0..20u8 {
+        nic.transmit(&mut hal, &frame(60 + usize::from(i), i))
+            .unwrap();
+    }
+    let tails: Vec<u64> = hal
+        .writes_to(Space::Mmio, MMIO + TDT)
+        .into_iter()
+        .skip(1)
+        .collect();
+    let want: Vec<u64> = (1..=20).map(|i| i % TX_COUNT as u64).collect();
+    assert_eq!(tails, want);
+    assert_eq!(hal.device.sent.len(), 20);
+    assert_eq!(hal.device.sent[19], frame(79, 19));
+}
+
+#[test]
+fn transmit_times_out_when_the_card_never_completes() {
+    let (mut hal, mut nic) = opened();
+    hal.device.tx_stalled = true;
+    for i in 0..TX_COUNT as u8 {
+        nic.transmit(&mut hal, &frame(60, i)).unwrap();
+    }
+    assert_eq!(
+        nic.transmit(&mut hal, &frame(60, 9)),
+        Err(NicError::TxTimeout)
+    );
+    assert_eq!(
+        nic.transmit(&mut hal, &[0; 1519]),
+        Err(NicError::BadFrameLength)
+    );
+}
+
+#[test]
+fn receive_returns_frames_in_order_across_the_ring_wrap() {
+    let (mut hal, mut nic) = opened();
+    let mut buf = [0u8; 2048];
+    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    let mut seed = 0u8;
+    let mut tails = Vec::new();
+    // Fill the ring to capacity (N - 1) twice over, then a frame at a time, 3 rounds past wrap.
+    for batch in [7usize, 7, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 7] {
+        let first = seed;
+        for _ in 0..batch {
+            assert!(inject(&mut hal, &frame(64 + usize::from(seed), seed), 0));
+            seed = seed.wrapping_add(1);
+        }
+        for s in first..seed {
+            let len = nic.receive(&mut hal, &mut buf).expect("frame");
+            assert_eq!(&buf[..len], &frame(64 + usize::from(s), s)[..]);
+            tails.push(s as u64 % RX_COUNT as u64);
+        }
+        assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    }
+    let written: Vec<u64> = hal
+        .writes_to(Space::Mmio, MMIO + RDT)
+        .into_iter()
+        .skip(1)
+        .collect();
+    assert_eq!(written, tails);
+    // The ring is full at N - 1: the card cannot overwrite an unread frame.
+    for s in 0..7 {
+        assert!(inject(&mut hal, &frame(64, s), 0));
+    }
+    assert!(!inject(&mut hal, &frame(64, 7), 0));
+}
+
+#[test]
+fn receive_drops_errored_and_oversized_frames() {
+    let (mut hal, mut nic) = opened();
+    inject(&mut hal, &frame(100, 1), 0x01);
+    inject(&mut hal, &frame(300, 2), 0);
+    inject(&mut hal, &frame(100, 3), 0);
+    let mut small = [0u8; 200];
+    assert_eq!(nic.receive(&mut hal, &mut small), Some(100));
+    assert_eq!(&small[..100], &frame(100, 3)[..]);
+    assert_eq!(nic.rx_dropped(), 2);
+}
+
+#[test]
+fn close_stops_dma_and_bus_mastering_and_reopen_reuses_memory() {
+    let (mut hal, mut nic) = opened();
+    let rdbal = reg(&hal.bus, RDBAL);
+    nic.close(&mut hal);
+    let close_at = hal.log.len();
+    assert_eq!(reg(&hal.bus, RCTL) & Rctl::EN.bits(), 0);
+    assert_eq!(reg(&hal.bus, TCTL) & Tctl::EN.bits(), 0);
+    assert!(!pci::command(&mut hal, PCI).contains(Command::BUS_MASTER));
+    let mut buf = [0u8; 2048];
+    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    assert_eq!(
+        nic.transmit(&mut hal, &frame(60, 0)),
+        Err(NicError::NotOpen)
+    );
+    assert_eq!(hal.log.len(), close_at, "a closed card is not touched");
+    nic.open(&mut hal).unwrap();
+    assert_eq!(reg(&hal.bus, RDBAL), rdbal);
+    assert!(nic.link_up(&mut hal));
+}
