@@ -83,10 +83,14 @@ fn banner(info: &BootInfo) {
     let mib = info.ram_bytes() / (1024 * 1024);
     let drive = info.boot_drive;
     let kind = if drive < 0x80 { "floppy" } else { "disk" };
+    let part = info.partition_lba();
     println!(
         "softpxe {VERSION} BIOS: {mib} MiB RAM ({}), boot drive {drive:02x}h ({kind})",
         info.memory_source()
     );
+    if part != 0 {
+        println!("softpxe: booted from the partition at LBA {part}");
+    }
     println!(
         "softpxe: core at {:08x} ({} KiB), resident {} bytes at {:04x}:0000, base memory {} -> {} KiB, A20 {}",
         info.core_phys,

@@ -29,19 +29,11 @@ const _: () = {
     assert!(offset_of!(RmRegs, vector) == 34);
 };
 
-/// Carry flag in [`RmRegs::flags`].
-pub const FLAG_CF: u16 = 1;
-
 static RM_CALL: AtomicU32 = AtomicU32::new(0);
 
 /// Records where `rm_call32` lives (from the boot info). Until then [`int`] does nothing.
 pub fn init(rm_call: u32) {
     RM_CALL.store(rm_call, Ordering::Relaxed);
-}
-
-/// True once BIOS calls are possible.
-pub fn available() -> bool {
-    RM_CALL.load(Ordering::Relaxed) != 0
 }
 
 /// Runs `INT vector` in real mode with `regs`, which then holds what the BIOS returned.
