@@ -67,11 +67,21 @@ fn build_firmware(root: &Path) -> PathBuf {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    if !Path::new(&sysroot)
-        .join("lib/rustlib")
-        .join(BIOS_TARGET)
-        .exists()
-    {
+    let installed = || {
+        Path::new(&sysroot)
+            .join("lib/rustlib")
+            .join(BIOS_TARGET)
+            .exists()
+    };
+    if !installed() {
+        // Set-up on a fresh machine: rustup does not always install the targets that
+        // rust-toolchain.toml lists.
+        println!("cargo:warning=installing the Rust target {BIOS_TARGET} with rustup");
+        let _ = Command::new("rustup")
+            .args(["target", "add", BIOS_TARGET])
+            .status();
+    }
+    if !installed() {
         panic!(
             "\n\nsoftpxe needs the Rust target {BIOS_TARGET} to build its BIOS firmware.\n\
              Install it with:  rustup target add {BIOS_TARGET} x86_64-unknown-uefi\n\n"

@@ -5,7 +5,12 @@ use std::{env, fs, path::PathBuf};
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let ld = dir.join("ld");
-    let common = ["-nostartfiles", "-nostdlib", "-Wl,--build-id=none", "-Wl,--no-eh-frame-hdr"];
+    let common = [
+        "-nostartfiles",
+        "-nostdlib",
+        "-Wl,--build-id=none",
+        "-Wl,--no-eh-frame-hdr",
+    ];
     for (bin, script, pie) in [
         ("softpxe-sys", "sys.ld", true),
         ("bootsect-fat12", "bootsect.ld", false),
@@ -15,11 +20,18 @@ fn main() {
         for arg in common {
             println!("cargo:rustc-link-arg-bin={bin}={arg}");
         }
-        let mode = if pie { ["-static-pie", "-Wl,--no-dynamic-linker"] } else { ["-no-pie", "-static"] };
+        let mode = if pie {
+            ["-static-pie", "-Wl,--no-dynamic-linker"]
+        } else {
+            ["-no-pie", "-static"]
+        };
         for arg in mode {
             println!("cargo:rustc-link-arg-bin={bin}={arg}");
         }
-        println!("cargo:rustc-link-arg-bin={bin}=-Wl,-T{}", ld.join(script).display());
+        println!(
+            "cargo:rustc-link-arg-bin={bin}=-Wl,-T{}",
+            ld.join(script).display()
+        );
     }
     // The version string the prefix carries in the SOFTPXE.SYS header (bytes 64..96).
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());

@@ -46,27 +46,48 @@ fn real_main() -> Result<()> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Library crates that must build for every firmware target.
-const SHARED: [&str; 4] = ["softpxe-drivers", "softpxe-net", "softpxe-pxe", "softpxe-settings"];
+const SHARED: [&str; 4] = [
+    "softpxe-drivers",
+    "softpxe-net",
+    "softpxe-pxe",
+    "softpxe-settings",
+];
 
 fn test(sh: &Shell) -> Result<()> {
     setup::run(sh)?;
     step("cargo fmt --check");
-    cmd!(sh, "cargo fmt --all --check").run().context("formatting differs: run `cargo fmt --all`")?;
+    cmd!(sh, "cargo fmt --all --check")
+        .run()
+        .context("formatting differs: run `cargo fmt --all`")?;
     step("clippy, host crates");
     cmd!(sh, "cargo clippy --all-targets -- -D warnings").run()?;
     step("clippy, BIOS target (i586-unknown-linux-gnu)");
-    let shared: Vec<String> = SHARED.iter().flat_map(|c| ["-p".to_string(), c.to_string()]).collect();
+    let shared: Vec<String> = SHARED
+        .iter()
+        .flat_map(|c| ["-p".to_string(), c.to_string()])
+        .collect();
     let bios_shared = shared.clone();
     cmd!(sh, "cargo clippy --target i586-unknown-linux-gnu -p softpxe-bios {bios_shared...} --profile firmware -- -D warnings")
         .run()?;
     step("clippy, UEFI target (x86_64-unknown-uefi)");
-    cmd!(sh, "cargo clippy --target x86_64-unknown-uefi -p softpxe-efi {shared...} -- -D warnings").run()?;
+    cmd!(
+        sh,
+        "cargo clippy --target x86_64-unknown-uefi -p softpxe-efi {shared...} -- -D warnings"
+    )
+    .run()?;
     step("tests: host, images, fuzz smoke, emulators");
-    cmd!(sh, "cargo test --workspace --exclude softpxe-bios --exclude softpxe-efi").run()?;
+    cmd!(
+        sh,
+        "cargo test --workspace --exclude softpxe-bios --exclude softpxe-efi"
+    )
+    .run()?;
     step("all checks passed");
     Ok(())
 }
@@ -94,6 +115,9 @@ fn step(what: &str) {
 }
 
 pub(crate) fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(program)).find(|p| p.is_file()))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
 }

@@ -22,10 +22,16 @@ const PACKAGES: [(&str, &str); 22] = [
     ("bochs", "/usr/bin/bochs"),
     ("bochsbios", "/usr/share/bochs/BIOS-bochs-latest"),
     ("vgabios", "/usr/share/vgabios/vgabios.bin"),
-    ("bochs-term", "/usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0.0.0"),
+    (
+        "bochs-term",
+        "/usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0.0.0",
+    ),
     ("ipxe", "/usr/lib/ipxe/undionly.kpxe"),
     ("pxelinux", "/usr/lib/PXELINUX/pxelinux.0"),
-    ("syslinux-common", "/usr/lib/syslinux/modules/bios/ldlinux.c32"),
+    (
+        "syslinux-common",
+        "/usr/lib/syslinux/modules/bios/ldlinux.c32",
+    ),
     ("grub-efi-amd64-bin", "/usr/lib/grub/x86_64-efi"),
     ("grub-pc-bin", "/usr/lib/grub/i386-pc"),
     ("grub-common", "/usr/bin/grub-mknetdir"),
@@ -44,13 +50,22 @@ pub fn run(sh: &Shell) -> Result<()> {
 }
 
 fn rust_targets(sh: &Shell) -> Result<()> {
-    let installed = cmd!(sh, "rustup target list --installed").quiet().read().unwrap_or_default();
-    let missing: Vec<&str> = TARGETS.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect();
+    let installed = cmd!(sh, "rustup target list --installed")
+        .quiet()
+        .read()
+        .unwrap_or_default();
+    let missing: Vec<&str> = TARGETS
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
     step(&format!("rustup target add {}", missing.join(" ")));
-    cmd!(sh, "rustup target add {missing...}").run().context("adding Rust targets")?;
+    cmd!(sh, "rustup target add {missing...}")
+        .run()
+        .context("adding Rust targets")?;
     Ok(())
 }
 
@@ -64,19 +79,26 @@ fn packages(sh: &Shell) -> Result<()> {
         return Ok(());
     }
     if which("apt-get").is_none() {
-        bail!("missing packages {missing:?} and no apt-get here: install them by hand (Debian names)");
+        bail!(
+            "missing packages {missing:?} and no apt-get here: install them by hand (Debian names)"
+        );
     }
     let uid = cmd!(sh, "id -u").quiet().read().unwrap_or_default();
     if uid.trim() != "0" {
         bail!("missing packages {missing:?}: run `cargo xtask setup` as root, or apt-get install them");
     }
     step(&format!("apt-get install {}", missing.join(" ")));
-    cmd!(sh, "apt-get update -q").run().context("apt-get update")?;
+    cmd!(sh, "apt-get update -q")
+        .run()
+        .context("apt-get update")?;
     // Always name the whole set: apt resolves the qemu-utils pin only when both come together.
     let all: Vec<&str> = PACKAGES.iter().map(|(p, _)| *p).collect();
-    cmd!(sh, "apt-get install -y -q --allow-downgrades --no-install-recommends {all...}")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .run()
-        .context("apt-get install")?;
+    cmd!(
+        sh,
+        "apt-get install -y -q --allow-downgrades --no-install-recommends {all...}"
+    )
+    .env("DEBIAN_FRONTEND", "noninteractive")
+    .run()
+    .context("apt-get install")?;
     Ok(())
 }
