@@ -12,6 +12,7 @@
 extern crate std;
 
 mod error;
+pub mod medium;
 mod parse;
 mod value;
 mod write;
