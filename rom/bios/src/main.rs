@@ -5,16 +5,21 @@
 #![no_main]
 
 mod bootinfo;
+mod config;
 mod console;
+mod disk;
+mod hal;
 mod idt;
 mod libc;
-mod pci;
+mod nicsel;
 mod port;
 mod realmode;
+mod time;
 
 use bootinfo::BootInfo;
 use core::sync::atomic::{AtomicU32, Ordering};
 use realmode::RmRegs;
+use softpxe_drivers::Nic;
 
 core::arch::global_asm!(
     include_str!(concat!(env!("OUT_DIR"), "/version.s")),
@@ -51,27 +56,19 @@ extern "C" fn core_entry(info: *const BootInfo) -> ! {
     idt::init();
     realmode::init(info.rm_call);
     banner(&info);
-    let mut total = 0;
-    let mut nics = 0;
-    pci::scan(|f| {
-        total += 1;
-        let mark = if f.is_network() {
-            nics += 1;
-            "  network controller"
-        } else {
-            ""
-        };
-        println!(
-            "PCI {} {:04x}:{:04x} class {:02x}{:02x}{}",
-            f.addr, f.vendor, f.device, f.class, f.subclass, mark
-        );
-    });
-    println!("softpxe: PCI scan found {total} functions, {nics} network controller(s)");
-    if nics == 0 {
-        println!(
-            "softpxe: no network controller found on the PCI bus. Check that the network card is \
-             seated and enabled in the BIOS setup."
-        );
+    let tsc = time::calibrate();
+    let mut disk = disk::BootDisk::new(&info);
+    let settings = config::load(&mut disk);
+    let mut hal = hal::BiosHal::new();
+    if let Some(mut chosen) = nicsel::choose(&mut hal, &settings) {
+        if nicsel::open(&mut hal, &mut chosen) {
+            let m = chosen.nic.mac();
+            println!(
+                "CLIENT MAC ADDR: {:02X} {:02X} {:02X} {:02X} {:02X} {:02X}  ({} at {}, {:04x}:{:04x}; TSC {} MHz)",
+                m[0], m[1], m[2], m[3], m[4], m[5], chosen.name, chosen.pci, chosen.vendor, chosen.device, tsc
+            );
+            chosen.nic.close(&mut hal);
+        }
     }
     println!("softpxe: network boot is not part of this build yet; trying the next boot device (INT 18h)");
     let mut r = RmRegs::default();

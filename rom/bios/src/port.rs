@@ -47,3 +47,27 @@ pub unsafe fn outl(port: u16, v: u32) {
         core::arch::asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags))
     };
 }
+
+/// Reads a word from `port`.
+///
+/// # Safety
+/// As [`inb`].
+pub unsafe fn inw(port: u16) -> u16 {
+    let v: u16;
+    // SAFETY: an `in` instruction; the caller vouches for the device.
+    unsafe {
+        core::arch::asm!("in ax, dx", out("ax") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
+    v
+}
+
+/// Writes a word to `port`.
+///
+/// # Safety
+/// As [`outb`].
+pub unsafe fn outw(port: u16, v: u16) {
+    // SAFETY: an `out` instruction; the caller vouches for the device.
+    unsafe {
+        core::arch::asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags))
+    };
+}

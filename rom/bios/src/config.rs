@@ -1,0 +1,40 @@
+//! Loading `SOFTPXE.CFG` from the boot medium. A bad line is reported with its number and
+//! skipped; a missing or unreadable file means defaults. Boot never stops here.
+use crate::disk::BootDisk;
+use crate::println;
+use softpxe_settings::medium::{read_root_file, MediumError};
+use softpxe_settings::Settings;
+
+/// Largest settings file read (the canonical one is about 1 KiB).
+const MAX: usize = 8192;
+
+/// Reads and parses SOFTPXE.CFG, printing what happened.
+pub fn load(disk: &mut BootDisk) -> Settings {
+    let mut text = [0u8; MAX];
+    match read_root_file(disk, b"SOFTPXE CFG", &mut text) {
+        Ok(len) => {
+            if len > MAX {
+                println!("softpxe: SOFTPXE.CFG is {len} bytes; only the first {MAX} are read");
+            }
+            let mut bad = 0;
+            let settings = softpxe_settings::parse(&text[..len.min(MAX)], |e| {
+                bad += 1;
+                println!("softpxe: SOFTPXE.CFG {e} (line ignored)");
+            });
+            let set = softpxe_settings::Key::ALL
+                .iter()
+                .filter(|k| settings.is_set(**k))
+                .count();
+            println!("softpxe: settings from SOFTPXE.CFG: {set} set, {bad} bad line(s)");
+            settings
+        }
+        Err(MediumError::NotFound) => {
+            println!("softpxe: no SOFTPXE.CFG on the boot medium; using defaults");
+            Settings::default()
+        }
+        Err(e) => {
+            println!("softpxe: reading SOFTPXE.CFG failed ({e}); using defaults");
+            Settings::default()
+        }
+    }
+}
