@@ -2,16 +2,11 @@
 //! embeds the results in the `softpxe` binary (see `src/firmware.rs`):
 //! `BOOTSECT_FAT12`, `VBR_FAT16`, `MBR` (512-byte boot records) and `SOFTPXE_SYS`.
 //!
-//! The ELF files are turned into flat images here (no objcopy needed); SOFTPXE.SYS is checked to
+//! The ELF files are turned into flat images (`softpxe-fwbuild`); SOFTPXE.SYS is checked to
 //! carry only R_386_RELATIVE relocations, the one kind its prefix knows how to apply.
-use object::elf;
-use object::read::elf::{ElfFile32, FileHeader, Rel, SectionHeader};
-use object::LittleEndian as LE;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use softpxe_fwbuild::{build_package, check_relocations, flat_image};
+use std::path::PathBuf;
 use std::{env, fs};
-
-const BIOS_TARGET: &str = "i586-unknown-linux-gnu";
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -29,7 +24,7 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=build.rs");
 
-    let elfs = build_firmware(&root);
+    let elfs = build_package(&root, "softpxe-bios", "firmware");
     let boot = |name: &str| -> Vec<u8> {
         let img = flat_image(&elfs.join(name));
         assert!(
@@ -55,133 +50,4 @@ fn main() {
          pub static SOFTPXE_SYS: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/softpxe.sys\"));\n",
     )
     .unwrap();
-}
-
-/// Runs cargo for rom/bios and returns the directory holding its ELF files.
-fn build_firmware(root: &Path) -> PathBuf {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = Command::new(&rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let installed = || {
-        Path::new(&sysroot)
-            .join("lib/rustlib")
-            .join(BIOS_TARGET)
-            .exists()
-    };
-    if !installed() {
-        // Set-up on a fresh machine: rustup does not always install the targets that
-        // rust-toolchain.toml lists.
-        println!("cargo:warning=installing the Rust target {BIOS_TARGET} with rustup");
-        let _ = Command::new("rustup")
-            .args(["target", "add", BIOS_TARGET])
-            .status();
-    }
-    if !installed() {
-        panic!(
-            "\n\nsoftpxe needs the Rust target {BIOS_TARGET} to build its BIOS firmware.\n\
-             Install it with:  rustup target add {BIOS_TARGET} x86_64-unknown-uefi\n\n"
-        );
-    }
-    let target_dir = root.join("target").join("firmware");
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .args([
-            "build",
-            "--profile",
-            "firmware",
-            "--target",
-            BIOS_TARGET,
-            "-p",
-            "softpxe-bios",
-            "--bins",
-        ])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    // The outer build's settings are not the firmware's.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_MAKEFLAGS",
-        "CARGO_LLVM_COV",
-        "LLVM_PROFILE_FILE",
-    ] {
-        cmd.env_remove(var);
-    }
-    let output = cmd.output().expect("running cargo for the firmware");
-    if !output.status.success() {
-        panic!(
-            "building the BIOS firmware (cargo build -p softpxe-bios --target {BIOS_TARGET}) failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    target_dir.join(BIOS_TARGET).join("firmware")
-}
-
-/// The allocated sections of an ELF32 file (code, data, relocations; not bss) as one flat image
-/// starting at the lowest section address.
-fn flat_image(path: &Path) -> Vec<u8> {
-    let data = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let file = ElfFile32::<LE>::parse(&*data)
-        .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
-    let sections = file.elf_header().sections(LE, &*data).unwrap();
-    let loaded: Vec<_> = sections
-        .iter()
-        .filter(|s| {
-            s.sh_flags(LE) & elf::SHF_ALLOC != 0
-                && s.sh_type(LE) != elf::SHT_NOBITS
-                && s.sh_size(LE) > 0
-        })
-        .collect();
-    let base = loaded
-        .iter()
-        .map(|s| s.sh_addr(LE))
-        .min()
-        .expect("no loadable section");
-    let end = loaded
-        .iter()
-        .map(|s| s.sh_addr(LE) + s.sh_size(LE))
-        .max()
-        .unwrap();
-    let mut image = vec![0u8; (end - base) as usize];
-    for s in loaded {
-        let at = (s.sh_addr(LE) - base) as usize;
-        let bytes = s.data(LE, &*data).unwrap();
-        image[at..at + bytes.len()].copy_from_slice(bytes);
-    }
-    image
-}
-
-fn check_relocations(path: &Path) {
-    let data = fs::read(path).unwrap();
-    let file = ElfFile32::<LE>::parse(&*data).unwrap();
-    let sections = file.elf_header().sections(LE, &*data).unwrap();
-    for section in sections.iter() {
-        if section.sh_type(LE) == elf::SHT_RELA {
-            panic!(
-                "{}: RELA relocations are not supported by the prefix",
-                path.display()
-            );
-        }
-        if let Some((rels, _)) = section.rel(LE, &*data).unwrap() {
-            for rel in rels {
-                let kind = rel.r_type(LE);
-                assert!(
-                    kind == elf::R_386_RELATIVE,
-                    "{}: relocation type {kind} at {:#x}: the prefix only applies R_386_RELATIVE",
-                    path.display(),
-                    rel.r_offset(LE)
-                );
-            }
-        }
-    }
 }

@@ -19,11 +19,18 @@ pub struct RmRegs {
     pub es: u16,
     pub flags: u16,
     pub vector: u8,
-    pub _pad: u8,
+    /// 0: `INT vector`; 1: far call to `target` with `push` on the stack (starting an NBP).
+    pub mode: u8,
+    /// Far call target: offset in the low half, segment in the high half.
+    pub target: u32,
+    /// A SEGOFF16 pushed before the far call, so the callee finds it at SS:SP+4.
+    pub push: u32,
 }
 
 const _: () = {
-    assert!(size_of::<RmRegs>() == 36);
+    assert!(size_of::<RmRegs>() == 44);
+    assert!(offset_of!(RmRegs, target) == 36);
+    assert!(offset_of!(RmRegs, push) == 40);
     assert!(offset_of!(RmRegs, ds) == 28);
     assert!(offset_of!(RmRegs, flags) == 32);
     assert!(offset_of!(RmRegs, vector) == 34);
@@ -39,11 +46,25 @@ pub fn init(rm_call: u32) {
 /// Runs `INT vector` in real mode with `regs`, which then holds what the BIOS returned.
 /// Returns false (and does nothing) before [`init`].
 pub fn int(vector: u8, regs: &mut RmRegs) -> bool {
+    regs.vector = vector;
+    regs.mode = 0;
+    call(regs)
+}
+
+/// Far-calls `seg:off` in real mode with `regs` (interrupts on), after pushing `push`; returns
+/// when the callee does a far return, with the registers it left.
+pub fn far_call(seg: u16, off: u16, push: u32, regs: &mut RmRegs) -> bool {
+    regs.mode = 1;
+    regs.target = (u32::from(seg) << 16) | u32::from(off);
+    regs.push = push;
+    call(regs)
+}
+
+fn call(regs: &mut RmRegs) -> bool {
     let entry = RM_CALL.load(Ordering::Relaxed);
     if entry == 0 {
         return false;
     }
-    regs.vector = vector;
     // SAFETY: `entry` is rm_call32 in the resident part, placed and patched by the prefix; it
     // follows the cdecl convention, saves every register it uses and returns with interrupts off
     // as the core runs. `regs` is a valid RmRegs for the duration of the call.

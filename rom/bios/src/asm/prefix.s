@@ -475,6 +475,8 @@ ret32_ptr:      .long 0                 # patched: physical address of rm_ret32
                 .word SEL_CODE32
 saved_esp:      .long 0
 int_vec:        .long 0
+mode_now:       .byte 0
+        .balign 2
         # RmRegs (src/realmode.rs): the register block of one BIOS call
         .balign 4
 rmr:
@@ -489,7 +491,9 @@ rmr_ds:         .word 0
 rmr_es:         .word 0
 rmr_flags:      .word 0
 rmr_vector:     .byte 0
-                .byte 0
+rmr_mode:       .byte 0                 # 0: INT vector; 1: far call rmr_target, rmr_push pushed
+rmr_target:     .long 0                 # offset, segment
+rmr_push:       .long 0                 # SEGOFF16 pushed before the far call (the NBP's !PXE)
 rmr_end:
         .set    RMR_DWORDS, (rmr_end - rmr) / 4
 
@@ -537,7 +541,13 @@ rm_real:
         movzbw  rmr_vector - res_start, %bx
         shlw    $2, %bx
         movl    %es:(%bx), %eax
-        movl    %eax, int_vec - res_start
+        cmpb    $1, rmr_mode - res_start
+        jne     1f
+        pushl   rmr_push - res_start    # far call: SS:SP+4 will hold this far pointer
+        movl    rmr_target - res_start, %eax
+1:      movl    %eax, int_vec - res_start
+        movb    rmr_mode - res_start, %al
+        movb    %al, mode_now - res_start
         movw    rmr_es - res_start, %es
         movl    rmr_eax - res_start, %eax
         movl    rmr_ebx - res_start, %ebx
@@ -548,8 +558,10 @@ rm_real:
         movl    rmr_ebp - res_start, %ebp
         movw    rmr_ds - res_start, %ds
         sti
+        cmpb    $1, %cs:mode_now - res_start
+        je      2f
         pushfw                          # INT n, by hand: flags, far call through the IVT
-        lcallw  *%cs:int_vec - res_start
+2:      lcallw  *%cs:int_vec - res_start
         cli
         cld
         movl    %eax, %cs:rmr_eax - res_start

@@ -1,0 +1,16 @@
+//! Builds the test NBP (`tests/nbp`, i586 bare) and tells the tests where its flat image is
+//! (`SOFTPXE_TESTNBP`).
+use softpxe_fwbuild::{build_package, flat_image};
+use std::path::PathBuf;
+use std::{env, fs};
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.parent().unwrap().to_path_buf();
+    println!("cargo:rerun-if-changed={}", manifest.join("nbp").display());
+    println!("cargo:rerun-if-changed=build.rs");
+    let elfs = build_package(&root, "softpxe-testnbp", "testnbp");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("testnbp.0");
+    fs::write(&out, flat_image(&elfs.join("testnbp"))).unwrap();
+    println!("cargo:rustc-env=SOFTPXE_TESTNBP={}", out.display());
+}
