@@ -29,6 +29,8 @@ pub enum Command {
         /// The image file (floppy or USB)
         image: PathBuf,
     },
+    /// List the network cards softpxe drives (from the drivers' own PCI ID tables)
+    Nics,
 }
 
 #[derive(Subcommand, Debug)]
@@ -167,6 +169,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let image = softpxe::build_usb(&options, size)
                 .with_context(|| format!("building USB image {}", common.output.display()))?;
             write_out(&common.output, &image, common.force)
+        }
+        Command::Nics => {
+            print!("{}", softpxe::nics::table());
+            Ok(())
         }
         Command::Inspect { image } => {
             let bytes = std::fs::read(&image)

@@ -7,6 +7,7 @@ pub mod fat;
 pub mod firmware;
 pub mod floppy;
 pub mod inspect;
+pub mod nics;
 pub mod output;
 pub mod settings_file;
 pub mod sys;

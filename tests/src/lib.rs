@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod bochs;
+pub mod lan;
 mod qemu;
 pub mod tools;
 
@@ -236,4 +237,9 @@ mod tests {
         assert_eq!(shell_quote("romfile="), "romfile=");
         assert_eq!(shell_quote("a b"), "'a b'");
     }
+}
+
+/// softpxe's own test NBP (`tests/nbp`), built by this crate's build script.
+pub fn test_nbp() -> &'static Path {
+    Path::new(env!("SOFTPXE_TESTNBP"))
 }
