@@ -180,7 +180,11 @@ fn next_cluster(
     cluster: u32,
     sector: &mut [u8; SECTOR],
 ) -> Result<u32, MediumError> {
-    let offset = if l.fat16 { cluster * 2 } else { cluster + cluster / 2 };
+    let offset = if l.fat16 {
+        cluster * 2
+    } else {
+        cluster + cluster / 2
+    };
     let lba = l.reserved + offset / SECTOR as u32;
     let at = (offset % SECTOR as u32) as usize;
     if !reader.read(lba, sector) {
@@ -281,17 +285,35 @@ mod tests {
     fn damaged_media_are_errors() {
         let looped = volume(&[(5, 6), (6, 5)], 5, 30_000);
         let mut out = [0u8; 32_768];
-        assert_eq!(read(&looped, b"SOFTPXE CFG", &mut out), Err(MediumError::BadChain));
+        assert_eq!(
+            read(&looped, b"SOFTPXE CFG", &mut out),
+            Err(MediumError::BadChain)
+        );
         let short = volume(&[(5, 0xfff)], 5, 2000);
-        assert_eq!(read(&short, b"SOFTPXE CFG", &mut out), Err(MediumError::BadChain));
+        assert_eq!(
+            read(&short, b"SOFTPXE CFG", &mut out),
+            Err(MediumError::BadChain)
+        );
         let outside = volume(&[(5, 0xf00)], 5, 2000);
-        assert_eq!(read(&outside, b"SOFTPXE CFG", &mut out), Err(MediumError::BadChain));
+        assert_eq!(
+            read(&outside, b"SOFTPXE CFG", &mut out),
+            Err(MediumError::BadChain)
+        );
         let v = volume(&[], 5, 10);
-        assert_eq!(read(&v, b"OTHER   CFG", &mut out), Err(MediumError::NotFound));
+        assert_eq!(
+            read(&v, b"OTHER   CFG", &mut out),
+            Err(MediumError::NotFound)
+        );
         let mut bad = volume(&[], 5, 10);
         bad[0][0x0c] = 4; // 1024-byte sectors
-        assert_eq!(read(&bad, b"SOFTPXE CFG", &mut out), Err(MediumError::BadBpb));
-        assert_eq!(read(&v[..2], b"SOFTPXE CFG", &mut out), Err(MediumError::Read(2)));
+        assert_eq!(
+            read(&bad, b"SOFTPXE CFG", &mut out),
+            Err(MediumError::BadBpb)
+        );
+        assert_eq!(
+            read(&v[..2], b"SOFTPXE CFG", &mut out),
+            Err(MediumError::Read(2))
+        );
     }
 
     #[test]

@@ -1,7 +1,13 @@
 //! Link settings for the test NBP: linked at 0000:7C00, no libc, no start files.
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
-    for arg in ["-nostartfiles", "-nostdlib", "-no-pie", "-static", "-Wl,--build-id=none"] {
+    for arg in [
+        "-nostartfiles",
+        "-nostdlib",
+        "-no-pie",
+        "-static",
+        "-Wl,--build-id=none",
+    ] {
         println!("cargo:rustc-link-arg-bin=testnbp={arg}");
     }
     println!("cargo:rustc-link-arg-bin=testnbp=-Wl,-T{dir}/nbp.ld");
