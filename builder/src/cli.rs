@@ -116,6 +116,12 @@ pub struct SettingFlags {
     /// Boot menu timeout in seconds (0-255)
     #[arg(long, value_name = "SECONDS", value_parser = checked(Key::MenuTimeout))]
     pub menu_timeout: Option<String>,
+    /// TFTP window size to ask for (RFC 7440), 1-64; 1 turns windowing off
+    #[arg(long, value_name = "BLOCKS", value_parser = checked(Key::TftpWindowsize))]
+    pub tftp_windowsize: Option<String>,
+    /// Diagnostic: a file to fetch over TFTP before the NBP, reporting its speed
+    #[arg(long, value_name = "FILE", value_parser = checked(Key::TestFile))]
+    pub test_file: Option<String>,
 }
 
 impl SettingFlags {
@@ -132,6 +138,8 @@ impl SettingFlags {
             (Key::Nic, &self.nic),
             (Key::Log, &self.log),
             (Key::MenuTimeout, &self.menu_timeout),
+            (Key::TftpWindowsize, &self.tftp_windowsize),
+            (Key::TestFile, &self.test_file),
         ];
         for (key, value) in flags {
             if let Some(v) = value {

@@ -58,7 +58,15 @@ pub struct Settings {
     pub nic: Option<NicSelect>,
     /// Log verbosity; default [`LogLevel::Info`].
     pub log: Option<LogLevel>,
+    /// TFTP window size (RFC 7440) asked for, 1-64; 1 turns windowing off. Default 16.
+    pub tftp_windowsize: Option<u8>,
+    /// A diagnostic: a file fetched over TFTP after DHCP and before the NBP, to show the
+    /// transfer works and how fast it is (its bytes are checked, counted and discarded).
+    pub test_file: Option<Text>,
 }
+
+/// The TFTP window size asked for when `tftp_windowsize` is not set.
+pub const DEFAULT_TFTP_WINDOWSIZE: u8 = 16;
 
 /// A key of `SOFTPXE.CFG`, in the order the canonical file lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,11 +83,13 @@ pub enum Key {
     MenuTimeout,
     Nic,
     Log,
+    TftpWindowsize,
+    TestFile,
 }
 
 impl Key {
     /// All keys, in canonical order.
-    pub const ALL: [Key; 12] = [
+    pub const ALL: [Key; 14] = [
         Key::VendorClass,
         Key::NextServer,
         Key::BootFile,
@@ -92,6 +102,8 @@ impl Key {
         Key::MenuTimeout,
         Key::Nic,
         Key::Log,
+        Key::TftpWindowsize,
+        Key::TestFile,
     ];
 
     /// The key as written in the file (lower case).
@@ -109,6 +121,8 @@ impl Key {
             Key::MenuTimeout => "menu_timeout",
             Key::Nic => "nic",
             Key::Log => "log",
+            Key::TftpWindowsize => "tftp_windowsize",
+            Key::TestFile => "test_file",
         }
     }
 
@@ -127,6 +141,8 @@ impl Key {
             Key::MenuTimeout => "boot menu timeout in seconds, 0-255 (empty: from the server)",
             Key::Nic => "NIC to use: auto, VVVV:DDDD (PCI vendor:device) or BB:DD.F (PCI address)",
             Key::Log => "log verbosity: quiet, info, debug",
+            Key::TftpWindowsize => "TFTP window size (RFC 7440) to ask for, 1-64; 1 turns it off",
+            Key::TestFile => "diagnostic: fetch this file before the NBP and report its speed",
         }
     }
 
@@ -160,6 +176,8 @@ impl Settings {
             Key::MenuTimeout => self.menu_timeout = None,
             Key::Nic => self.nic = None,
             Key::Log => self.log = None,
+            Key::TftpWindowsize => self.tftp_windowsize = None,
+            Key::TestFile => self.test_file = None,
         }
     }
 
@@ -178,6 +196,8 @@ impl Settings {
             Key::MenuTimeout => self.menu_timeout.is_some(),
             Key::Nic => self.nic.is_some(),
             Key::Log => self.log.is_some(),
+            Key::TftpWindowsize => self.tftp_windowsize.is_some(),
+            Key::TestFile => self.test_file.is_some(),
         }
     }
 
@@ -202,6 +222,11 @@ impl Settings {
     /// NIC selection in effect.
     pub fn nic(&self) -> NicSelect {
         self.nic.unwrap_or_default()
+    }
+
+    /// TFTP window size in effect.
+    pub fn tftp_windowsize(&self) -> u8 {
+        self.tftp_windowsize.unwrap_or(DEFAULT_TFTP_WINDOWSIZE)
     }
 
     /// Log level in effect.

@@ -96,6 +96,11 @@ pub(crate) fn apply(settings: &mut Settings, key: Key, value: &[u8]) -> Result<(
         Key::MenuTimeout => settings.menu_timeout = Some(number(value, 255)?),
         Key::Nic => settings.nic = Some(NicSelect::parse(value)?),
         Key::Log => settings.log = Some(LogLevel::parse(value)?),
+        Key::TftpWindowsize => match number(value, 64)? {
+            0 => return Err(ErrorKind::BadNumber { max: 64 }),
+            n => settings.tftp_windowsize = Some(n),
+        },
+        Key::TestFile => settings.test_file = Some(Text::new(value)?),
     }
     Ok(())
 }

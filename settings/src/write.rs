@@ -35,6 +35,7 @@ pub const fn default_text(key: Key) -> Option<&'static str> {
         Key::Timing => Some("spec"),
         Key::Nic => Some("auto"),
         Key::Log => Some("info"),
+        Key::TftpWindowsize => Some("16"),
         _ => None,
     }
 }
@@ -79,6 +80,8 @@ impl fmt::Display for ValueDisplay<'_> {
             Key::MenuTimeout => opt(&s.menu_timeout, f),
             Key::Nic => opt(&s.nic, f),
             Key::Log => opt(&s.log, f),
+            Key::TftpWindowsize => opt(&s.tftp_windowsize, f),
+            Key::TestFile => opt(&s.test_file, f),
         }
     }
 }
