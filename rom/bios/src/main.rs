@@ -10,7 +10,10 @@ mod console;
 mod disk;
 mod hal;
 mod idt;
+mod keyboard;
 mod libc;
+mod link;
+mod netboot;
 mod nicsel;
 mod port;
 mod realmode;
@@ -61,19 +64,54 @@ extern "C" fn core_entry(info: *const BootInfo) -> ! {
     let settings = config::load(&mut disk);
     let mut hal = hal::BiosHal::new();
     if let Some(mut chosen) = nicsel::choose(&mut hal, &settings) {
-        if nicsel::open(&mut hal, &mut chosen) {
-            let m = chosen.nic.mac();
-            println!(
-                "CLIENT MAC ADDR: {:02X} {:02X} {:02X} {:02X} {:02X} {:02X}  ({} at {}, {:04x}:{:04x}; TSC {} MHz)",
-                m[0], m[1], m[2], m[3], m[4], m[5], chosen.name, chosen.pci, chosen.vendor, chosen.device, tsc
-            );
-            chosen.nic.close(&mut hal);
-        }
+        network_boot(&info, &settings, &mut hal, &mut chosen, tsc);
     }
-    println!("softpxe: network boot is not part of this build yet; trying the next boot device (INT 18h)");
+    // Hand the base memory back and let the BIOS try the next boot device.
+    // SAFETY: 40:13 is the BIOS data area's base memory size in KiB; the prefix lowered it by
+    // the resident part, which is no longer needed once INT 18h has been called.
+    unsafe { core::ptr::write_volatile(0x413 as *mut u16, info.base_kib_before) };
+    println!("softpxe: trying the next boot device (INT 18h)");
     let mut r = RmRegs::default();
     realmode::int(0x18, &mut r);
     halt()
+}
+
+/// Opens the NIC, runs the PXE conversation, starts the NBP; returns when there is nothing more
+/// to do here (the NBP returned, local boot was chosen, or the boot failed and no key was
+/// pressed to retry). The NIC is closed on every way out.
+fn network_boot(info: &BootInfo, settings: &softpxe_settings::Settings, hal: &mut hal::BiosHal, chosen: &mut nicsel::Chosen, tsc: u32) {
+    let nbp_limit = u32::from(info.resident_segment) << 4;
+    loop {
+        if !nicsel::open(hal, chosen) {
+            return;
+        }
+        let m = chosen.nic.mac();
+        println!(
+            "CLIENT MAC ADDR: {:02X} {:02X} {:02X} {:02X} {:02X} {:02X}  ({} at {}, {:04x}:{:04x}; TSC {} MHz)",
+            m[0], m[1], m[2], m[3], m[4], m[5], chosen.name, chosen.pci, chosen.vendor, chosen.device, tsc
+        );
+        let decision = {
+            let mut link = link::Link::new(hal, &mut chosen.nic);
+            netboot::run(&mut link, settings, nbp_limit)
+        };
+        chosen.nic.close(hal);
+        match decision {
+            Ok(netboot::Decision::Nbp { size }) => {
+                println!("softpxe: starting the NBP ({size} bytes) at 0000:7C00");
+                let mut r = RmRegs::default();
+                realmode::far_call(0, netboot::NBP_BASE as u16, 0, &mut r);
+                println!("softpxe: the NBP returned (AX={:04x})", r.eax as u16);
+                return;
+            }
+            Ok(netboot::Decision::Local) => return,
+            Err(netboot::Failed) => {
+                println!("softpxe: press a key within 5 s to try again");
+                if keyboard::wait(5000).is_none() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 fn banner(info: &BootInfo) {

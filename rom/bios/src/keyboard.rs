@@ -1,0 +1,37 @@
+//! The keyboard through INT 16h (each check also lets the BIOS service pending interrupts:
+//! timer, keyboard, USB legacy emulation).
+use crate::realmode::{self, RmRegs};
+use crate::time;
+
+/// A key press: scan code and ASCII.
+#[derive(Clone, Copy, Debug)]
+pub struct Key {
+    pub scan: u8,
+    pub ascii: u8,
+}
+
+pub const SCAN_ESC: u8 = 0x01;
+
+/// The next key press, if one is waiting (does not block).
+pub fn poll() -> Option<Key> {
+    let mut r = RmRegs { eax: 0x0100, ..RmRegs::default() };
+    realmode::int(0x16, &mut r);
+    if r.flags & 0x40 != 0 {
+        return None; // ZF: no key
+    }
+    let mut r = RmRegs { eax: 0x0000, ..RmRegs::default() };
+    realmode::int(0x16, &mut r);
+    Some(Key { scan: (r.eax >> 8) as u8, ascii: r.eax as u8 })
+}
+
+/// Waits up to `ms` for a key press.
+pub fn wait(ms: u64) -> Option<Key> {
+    let end = time::now_us() / 1000 + ms;
+    while time::now_us() / 1000 < end {
+        if let Some(k) = poll() {
+            return Some(k);
+        }
+        time::delay_us(10_000);
+    }
+    None
+}

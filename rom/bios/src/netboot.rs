@@ -1,0 +1,440 @@
+//! The PXE client conversation on the BIOS core: DHCP / proxyDHCP / boot-server discovery
+//! (`softpxe_net::dhcp`), then the NBP over TFTP into 0000:7C00, with the progress lines a PXE
+//! ROM shows and the PXE-style error codes when something fails.
+use crate::keyboard;
+use crate::link::Link;
+use crate::time;
+use crate::{print, println};
+use core::net::Ipv4Addr;
+use softpxe_net::dhcp::{self, Boot, DhcpClient, DhcpConfig, Event, OfferKind, ServerAddr, State};
+use softpxe_net::fixed::FixedBuf;
+use softpxe_net::tftp::{Mode, Sink, SinkFull, TftpClient, TftpConfig, TftpError, TftpState};
+use softpxe_net::{Instant, Transmit, UdpMeta};
+use softpxe_settings::{Host, Settings, Timing};
+
+/// Where the NBP goes (PXE 2.1 §4.4.5) and may grow up to (the resident part).
+pub const NBP_BASE: u32 = 0x7c00;
+
+/// A failed boot attempt, already reported on the console.
+#[derive(Debug)]
+pub struct Failed;
+
+/// What the conversation decided.
+pub enum Decision {
+    /// Boot the NBP of this many bytes, now at [`NBP_BASE`].
+    Nbp { size: u32 },
+    /// The boot menu's local-boot item: hand back to the BIOS.
+    Local,
+}
+
+fn now() -> Instant {
+    Instant::from_millis(time::now_us() / 1000)
+}
+
+/// Runs the whole conversation. `nbp_limit` is the first byte the NBP must not reach.
+pub fn run(link: &mut Link<'_>, settings: &Settings, nbp_limit: u32) -> Result<Decision, Failed> {
+    let (server, file) = match settings.ip {
+        Some(ip) => static_config(link, settings, ip)?,
+        None => match dhcp_conversation(link, settings)? {
+            Some(pair) => pair,
+            None => return Ok(Decision::Local),
+        },
+    };
+    if let Some(test) = &settings.test_file {
+        test_fetch(link, settings, server, test.as_str().as_bytes());
+    }
+    let size = fetch_nbp(link, settings, server, file.as_bytes(), nbp_limit)?;
+    Ok(Decision::Nbp { size })
+}
+
+fn static_config(link: &mut Link<'_>, settings: &Settings, ip: Ipv4Addr) -> Result<(Ipv4Addr, FixedBuf<128>), Failed> {
+    link.iface.configure(ip, settings.netmask, settings.gateway);
+    println!(
+        "CLIENT IP: {ip}  MASK: {}  GATEWAY IP: {}  (static, from SOFTPXE.CFG)",
+        settings.netmask.unwrap_or(Ipv4Addr::UNSPECIFIED),
+        settings.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED)
+    );
+    let server = match settings.next_server {
+        Some(Host::Ip(a)) => a,
+        Some(Host::Name(_)) => {
+            println!("PXE-E3C: next_server is a host name; DNS is not supported yet. Give an IPv4 address.");
+            return Err(Failed);
+        }
+        None => {
+            println!("PXE-E53: a static ip needs next_server and boot_file in SOFTPXE.CFG.");
+            return Err(Failed);
+        }
+    };
+    let Some(file) = &settings.boot_file else {
+        println!("PXE-E53: No boot filename received: a static ip needs boot_file in SOFTPXE.CFG.");
+        return Err(Failed);
+    };
+    Ok((server, FixedBuf::from_slice(file.as_str().as_bytes())))
+}
+
+/// DHCP, proxyDHCP and discovery; None for a local boot.
+fn dhcp_conversation(link: &mut Link<'_>, settings: &Settings) -> Result<Option<(Ipv4Addr, FixedBuf<128>)>, Failed> {
+    let mac = link.iface.mac().0;
+    let mut cfg = DhcpConfig::new(mac, (time::rdtsc() as u32) ^ u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]));
+    cfg.vendor_class = FixedBuf::from_slice(settings.vendor_class().as_bytes());
+    cfg.timing = match settings.timing() {
+        Timing::Spec => dhcp::Timing::Spec,
+        Timing::Fast => dhcp::Timing::Fast,
+    };
+    let u = cfg.uuid;
+    println!(
+        "GUID: {:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}",
+        u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]
+    );
+    print!("DHCP.");
+    let mut client = DhcpClient::new(cfg, now());
+    let mut buf = [0u8; 1500];
+    let mut configured = false;
+    let mut menu_shown = false;
+    let mut last_key_check = 0u64;
+    loop {
+        let t = now();
+        while let Some(tx) = client.poll(t, &mut buf) {
+            link.send(t, &tx, &buf);
+        }
+        link.poll(t);
+        while link.receive(t, &mut |meta: &UdpMeta, payload: &[u8]| client.handle(t, meta, payload)) {}
+        while let Some(ev) = client.pop_event() {
+            report(&ev);
+        }
+        if !configured {
+            if let Some(lease) = client.lease() {
+                link.iface.configure(lease.ip, lease.subnet_mask, lease.gateway);
+                configured = true;
+            }
+        }
+        if client.state() == State::Menu && !menu_shown {
+            menu_shown = true;
+            show_menu(&client);
+        }
+        if let Some(result) = client.outcome() {
+            println!();
+            return match result {
+                Ok(o) => {
+                    let l = o.lease;
+                    println!(
+                        "CLIENT IP: {}  MASK: {}  DHCP IP: {}  GATEWAY IP: {}",
+                        l.ip,
+                        l.subnet_mask.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                        l.server,
+                        l.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED)
+                    );
+                    if let Some(p) = o.proxy_server {
+                        println!("PROXY IP: {p}");
+                    }
+                    if let Some(b) = o.boot_server {
+                        println!("BOOT SERVER IP: {b}");
+                    }
+                    for w in o.warnings.iter() {
+                        println!("softpxe: warning: {w}");
+                    }
+                    if o.boot == Boot::Local {
+                        println!("softpxe: local boot selected");
+                        return Ok(None);
+                    }
+                    let server = match (settings.next_server, o.tftp_server) {
+                        (Some(Host::Ip(a)), _) => {
+                            println!("softpxe: TFTP server {a} from next_server in SOFTPXE.CFG");
+                            a
+                        }
+                        (Some(Host::Name(_)), _) | (None, ServerAddr::Name(_)) => {
+                            println!("PXE-E3C: the TFTP server is given as a host name; DNS is not supported yet.");
+                            return Err(Failed);
+                        }
+                        (None, ServerAddr::Ip(a)) => a,
+                    };
+                    let file = match &settings.boot_file {
+                        Some(f) => FixedBuf::from_slice(f.as_str().as_bytes()),
+                        None => o.boot_file,
+                    };
+                    println!(
+                        "TFTP IP: {server} (from {})  FILE: {} (from {})",
+                        if settings.next_server.is_some() { "SOFTPXE.CFG" } else { source_name(o.tftp_server_from) },
+                        file.as_str(),
+                        if settings.boot_file.is_some() { "SOFTPXE.CFG" } else { source_name(o.boot_file_from) },
+                    );
+                    Ok(Some((server, file)))
+                }
+                Err(e) => {
+                    println!("{}: {e}.", e.pxe_code());
+                    println!("{}", advice_dhcp(e));
+                    Err(Failed)
+                }
+            };
+        }
+        // let the BIOS breathe, read the keyboard (Esc cancels, digits pick a menu item)
+        let ms = t.millis();
+        if ms >= last_key_check + 50 {
+            last_key_check = ms;
+            if let Some(k) = keyboard::poll() {
+                if k.scan == keyboard::SCAN_ESC {
+                    println!("\nPXE-E??: cancelled by the user (Esc).");
+                    return Err(Failed);
+                }
+                if client.state() == State::Menu {
+                    if let Some(item_type) = menu_pick(&client, k.ascii) {
+                        client.select(now(), item_type);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn source_name(s: dhcp::Source) -> &'static str {
+    use dhcp::Source::*;
+    match s {
+        BootServer => "boot server",
+        Proxy => "proxyDHCP",
+        DhcpPxe => "DHCP (PXE options)",
+        Option66 => "option 66",
+        Option67 => "option 67",
+        Siaddr => "siaddr",
+        FileField => "file field",
+        DhcpServer => "DHCP server",
+    }
+}
+
+fn report(ev: &Event) {
+    match *ev {
+        Event::OfferReceived { from, kind, yiaddr, boot_file } => {
+            let kind = match kind {
+                OfferKind::Dhcp => "DHCP",
+                OfferKind::Proxy => "proxyDHCP",
+                OfferKind::Combined => "DHCP+PXE",
+            };
+            print!(
+                "\nsoftpxe: {kind} offer from {from}: address {yiaddr}, {}",
+                if boot_file { "with boot file" } else { "no boot file" }
+            );
+        }
+        Event::Chosen { dhcp, proxy, reason } => match proxy {
+            Some(p) => print!("\nsoftpxe: chose DHCP server {dhcp} and proxyDHCP {p} ({reason:?})"),
+            None => print!("\nsoftpxe: chose DHCP server {dhcp} ({reason:?})"),
+        },
+        Event::Retransmit { .. } => print!("."),
+        Event::Acked { from, ip } => print!("\nsoftpxe: DHCPACK from {from}: {ip}"),
+        Event::Nak { from } => print!("\nsoftpxe: DHCPNAK from {from}; starting over"),
+        Event::ProxyAck { from } => print!("\nsoftpxe: proxyDHCP ACK from {from}:4011"),
+        Event::BootServerAck { from, server_type } => {
+            print!("\nsoftpxe: boot server {from} answered for type {server_type}")
+        }
+        Event::MenuReady => {}
+    }
+}
+
+fn show_menu(client: &DhcpClient) {
+    let Some(menu) = client.menu() else { return };
+    println!();
+    for (i, item) in menu.items().enumerate() {
+        println!("  {}. {}", i + 1, core::str::from_utf8(item.desc).unwrap_or("?"));
+    }
+    if let Some((timeout, text)) = menu.prompt() {
+        println!("{} ({} s)", core::str::from_utf8(text).unwrap_or(""), timeout);
+    }
+    println!("softpxe: press 1-9 to choose");
+}
+
+fn menu_pick(client: &DhcpClient, ascii: u8) -> Option<u16> {
+    let menu = client.menu()?;
+    let n = match ascii {
+        b'1'..=b'9' => usize::from(ascii - b'1'),
+        b'\r' => 0,
+        _ => return None,
+    };
+    menu.items().nth(n).map(|i| i.item_type)
+}
+
+fn advice_dhcp(e: softpxe_net::dhcp::DhcpError) -> &'static str {
+    use softpxe_net::dhcp::DhcpError::*;
+    match e {
+        NoOffers | NoAck => "Check the cable and that a DHCP server serves this network (timing = fast shortens the wait).",
+        ProxyOnly => "A PXE server answered but no DHCP server gave an address: check the DHCP server.",
+        NoBootFile => "The DHCP server gave an address but no boot file: set option 67 or boot_file in SOFTPXE.CFG.",
+        ProxyNoReply => "The proxyDHCP server did not answer on UDP port 4011: check its firewall.",
+        NoBootServers | BootServerNoReply => "No PXE boot server answered discovery: check the PXE server, or set discovery = skip.",
+    }
+}
+
+/// Writes the NBP straight into base memory, refusing anything past the limit.
+struct NbpSink {
+    limit: u32,
+    high: u32,
+}
+
+impl Sink for NbpSink {
+    fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), SinkFull> {
+        let start = u64::from(NBP_BASE) + offset;
+        let end = start + data.len() as u64;
+        if end > u64::from(self.limit) {
+            return Err(SinkFull);
+        }
+        // SAFETY: [start, end) lies between 0000:7C00 and the resident part: free base memory
+        // that nothing of softpxe uses once the NBP transfer has begun.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), start as usize as *mut u8, data.len()) };
+        self.high = self.high.max(end as u32 - NBP_BASE);
+        Ok(())
+    }
+
+    fn announce_size(&mut self, size: u64) -> Result<(), SinkFull> {
+        if u64::from(NBP_BASE) + size > u64::from(self.limit) {
+            return Err(SinkFull);
+        }
+        Ok(())
+    }
+}
+
+/// Counts and CRC-32s a diagnostic download (IEEE 802.3 polynomial, reflected).
+struct CheckSink {
+    crc: u32,
+    next: u64,
+    in_order: bool,
+}
+
+const CRC_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+impl Sink for CheckSink {
+    fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), SinkFull> {
+        if offset != self.next {
+            self.in_order = false;
+        }
+        self.next = offset + data.len() as u64;
+        for &b in data {
+            self.crc = CRC_TABLE[((self.crc ^ u32::from(b)) & 0xff) as usize] ^ (self.crc >> 8);
+        }
+        Ok(())
+    }
+}
+
+fn tftp_config(settings: &Settings) -> TftpConfig {
+    TftpConfig { windowsize: u16::from(settings.tftp_windowsize()), ..TftpConfig::default() }
+}
+
+/// Runs one TFTP transfer to its end; returns the result and the seconds it took.
+fn transfer(
+    link: &mut Link<'_>,
+    cfg: TftpConfig,
+    server: Ipv4Addr,
+    file: &[u8],
+    sink: &mut dyn Sink,
+) -> (Result<u64, TftpError>, u64, TftpClient) {
+    let start = now();
+    let port = 2070 + (time::rdtsc() % 20_000) as u16;
+    let mut client = TftpClient::new(start, cfg, Mode::Read, server, port, file);
+    let mut buf = [0u8; 1500];
+    let mut last_key_check = 0u64;
+    loop {
+        let t = now();
+        while let Some(tx) = client.poll(t, &mut buf) {
+            let tx: Transmit = tx;
+            link.send(t, &tx, &buf);
+        }
+        link.poll(t);
+        while link.receive(t, &mut |meta: &UdpMeta, payload: &[u8]| client.handle(t, meta, payload, sink)) {}
+        if matches!(client.state(), TftpState::Done | TftpState::Failed) {
+            // the final ACK
+            while let Some(tx) = client.poll(t, &mut buf) {
+                link.send(t, &tx, &buf);
+            }
+            let result = client.result().unwrap_or(Err(TftpError::ReadTimeout));
+            return (result, now().since(start), client);
+        }
+        let ms = t.millis();
+        if ms >= last_key_check + 200 {
+            last_key_check = ms;
+            if let Some(k) = keyboard::poll() {
+                if k.scan == keyboard::SCAN_ESC {
+                    client.abort();
+                }
+            }
+        }
+    }
+}
+
+fn report_tftp_error(e: &TftpError, server: Ipv4Addr, file: &[u8]) {
+    let name = core::str::from_utf8(file).unwrap_or("?");
+    match e {
+        TftpError::Server { code, text } => {
+            println!("{}: TFTP error {code} from {server} for \"{name}\": {}", e.pxe_code(), text.as_str());
+            println!("Check that the file exists on the TFTP server and is readable.");
+        }
+        TftpError::OpenTimeout => {
+            println!("{}: TFTP open timeout: {server} did not answer the request for \"{name}\".", e.pxe_code());
+            println!("Check that a TFTP server runs on {server} and that UDP port 69 is open.");
+        }
+        TftpError::SinkFull => {
+            println!("{}: \"{name}\" is too big for base memory (it must end below the PXE ROM's data).", e.pxe_code());
+        }
+        _ => {
+            println!("{}: TFTP transfer of \"{name}\" from {server} failed: {e}.", e.pxe_code());
+        }
+    }
+}
+
+fn rate(bytes: u64, ms: u64) -> (u64, u64) {
+    let kib_s = bytes * 1000 / 1024 / ms.max(1);
+    (kib_s / 1024, (kib_s % 1024) * 10 / 1024)
+}
+
+fn fetch_nbp(link: &mut Link<'_>, settings: &Settings, server: Ipv4Addr, file: &[u8], limit: u32) -> Result<u32, Failed> {
+    let mut sink = NbpSink { limit, high: 0 };
+    let (result, ms, client) = transfer(link, tftp_config(settings), server, file, &mut sink);
+    match result {
+        Ok(size) => {
+            let n = client.negotiated();
+            let (mb, frac) = rate(size, ms);
+            println!(
+                "TFTP: \"{}\" {size} bytes in {ms} ms ({mb}.{frac} MiB/s), blksize {}, windowsize {}{}",
+                core::str::from_utf8(file).unwrap_or("?"),
+                n.blksize,
+                n.windowsize,
+                if n.options_accepted { "" } else { " (server ignored the options)" }
+            );
+            Ok(size as u32)
+        }
+        Err(e) => {
+            report_tftp_error(&e, server, file);
+            Err(Failed)
+        }
+    }
+}
+
+fn test_fetch(link: &mut Link<'_>, settings: &Settings, server: Ipv4Addr, file: &[u8]) {
+    let mut sink = CheckSink { crc: !0, next: 0, in_order: true };
+    let (result, ms, client) = transfer(link, tftp_config(settings), server, file, &mut sink);
+    match result {
+        Ok(size) => {
+            let n = client.negotiated();
+            let (mb, frac) = rate(size, ms);
+            println!(
+                "softpxe: test_file \"{}\": {size} bytes in {ms} ms ({mb}.{frac} MiB/s), crc32 {:08x}, blksize {}, windowsize {}{}{}",
+                core::str::from_utf8(file).unwrap_or("?"),
+                !sink.crc,
+                n.blksize,
+                n.windowsize,
+                if n.options_accepted { "" } else { " (server ignored the options)" },
+                if sink.in_order { "" } else { " (OUT OF ORDER)" }
+            );
+        }
+        Err(e) => report_tftp_error(&e, server, file),
+    }
+}
