@@ -111,16 +111,15 @@ pub fn strip_ansi(text: &str) -> String {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\u{1b}' => match chars.next() {
-                Some('[') => {
+            '\u{1b}' => {
+                if chars.next() == Some('[') {
                     for c in chars.by_ref() {
                         if ('@'..='~').contains(&c) {
                             break;
                         }
                     }
                 }
-                _ => {}
-            },
+            }
             '\0' => {}
             c => out.push(c),
         }
@@ -219,6 +218,11 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// softpxe's own test NBP (`tests/nbp`), built by this crate's build script.
+pub fn test_nbp() -> &'static Path {
+    Path::new(env!("SOFTPXE_TESTNBP"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,9 +241,4 @@ mod tests {
         assert_eq!(shell_quote("romfile="), "romfile=");
         assert_eq!(shell_quote("a b"), "'a b'");
     }
-}
-
-/// softpxe's own test NBP (`tests/nbp`), built by this crate's build script.
-pub fn test_nbp() -> &'static Path {
-    Path::new(env!("SOFTPXE_TESTNBP"))
 }

@@ -15,6 +15,8 @@ pub struct Qemu {
     boot: Vec<String>,
     nics: Vec<String>,
     extra: Vec<String>,
+    /// Run inside this LAN's namespace, with files in its run directory.
+    lan: Option<(String, PathBuf)>,
 }
 
 impl Qemu {
@@ -27,6 +29,7 @@ impl Qemu {
             boot: Vec::new(),
             nics: Vec::new(),
             extra: Vec::new(),
+            lan: None,
         }
     }
 
@@ -74,6 +77,37 @@ impl Qemu {
         self
     }
 
+    /// Runs QEMU inside `lan`'s namespace; the run's files go to the LAN's run directory.
+    pub fn lan(mut self, lan: &crate::lan::Lan) -> Self {
+        self.lan = Some((lan.ns_lan(), lan.dir().to_path_buf()));
+        self
+    }
+
+    /// Adds a NIC of model `model` on the LAN's tap0; `rom: false` removes its option ROM.
+    pub fn nic_tap(mut self, model: &str, rom: bool) -> Self {
+        let n = self.nics.len() / 4;
+        self.nics.extend([
+            "-netdev".into(),
+            format!("tap,id=n{n},ifname=tap0,script=no,downscript=no"),
+            "-device".into(),
+            format!("{model},netdev=n{n}{}", if rom { "" } else { ",romfile=" }),
+        ]);
+        self
+    }
+
+    /// Adds a NIC on QEMU's user network with its built-in TFTP server serving `dir` and
+    /// DHCP naming `bootfile`; option ROM removed.
+    pub fn nic_user_tftp(mut self, model: &str, dir: &Path, bootfile: &str) -> Self {
+        let n = self.nics.len() / 4;
+        self.nics.extend([
+            "-netdev".into(),
+            format!("user,id=n{n},tftp={},bootfile={bootfile}", dir.display()),
+            "-device".into(),
+            format!("{model},netdev=n{n},romfile="),
+        ]);
+        self
+    }
+
     /// Extra QEMU arguments, verbatim.
     pub fn args(mut self, args: &[&str]) -> Self {
         self.extra.extend(args.iter().map(|s| s.to_string()));
@@ -83,9 +117,19 @@ impl Qemu {
     /// Boots and waits as `wait` says; the run's files stay in `target/emu/<name>/`.
     pub fn run(&self, wait: &Wait) -> Result<Run> {
         tools::require("qemu-system-i386", "qemu-system-x86")?;
-        let dir = run_dir(&self.name)?;
+        let dir = match &self.lan {
+            Some((_, d)) => d.clone(),
+            None => run_dir(&self.name)?,
+        };
         let serial = dir.join("serial.raw");
-        let mut cmd = Command::new("qemu-system-i386");
+        let mut cmd = match &self.lan {
+            Some((ns, _)) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "qemu-system-i386"]);
+                c
+            }
+            None => Command::new("qemu-system-i386"),
+        };
         cmd.args([
             "-accel",
             "tcg",
@@ -114,7 +158,7 @@ impl Qemu {
 
 fn spawn_and_supervise(
     name: &str,
-    dir: &PathBuf,
+    dir: &Path,
     serial: &Path,
     mut cmd: Command,
     wait: &Wait,

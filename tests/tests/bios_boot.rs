@@ -159,10 +159,7 @@ fn floppy_without_sys_file_reports_it() -> Result<()> {
             Duration::from_secs(60),
         ));
     // the marker is also in the failure list, so the run ends as soon as it shows
-    let run = match run {
-        Ok(r) => r,
-        Err(e) => return Err(e),
-    };
+    let run = run?;
     run.expect_absent(BANNER)?;
     Ok(())
 }

@@ -13,7 +13,7 @@ const TARGETS: [&str; 2] = ["i586-unknown-linux-gnu", "x86_64-unknown-uefi"];
 /// backports that conflicts with bookworm's qemu-system-x86 ("held broken packages").
 /// atftpd is left out on purpose: it conflicts with tftpd-hpa; the tests that need it unpack
 /// it separately.
-const PACKAGES: [(&str, &str); 22] = [
+const PACKAGES: [(&str, &str); 24] = [
     ("qemu-system-x86", "/usr/bin/qemu-system-i386"),
     ("qemu-utils/bookworm", "/usr/bin/qemu-img"),
     ("ipxe-qemu", "/usr/lib/ipxe/qemu/efi-e1000.rom"),
@@ -42,11 +42,44 @@ const PACKAGES: [(&str, &str); 22] = [
     ("mtools", "/usr/bin/mcopy"),
     ("dosfstools", "/usr/sbin/fsck.fat"),
     ("util-linux", "/usr/bin/script"),
+    // libraries of the unpacked atftpd
+    ("libwrap0", "/usr/lib/x86_64-linux-gnu/libwrap.so.0"),
+    ("libpcre2-8-0", "/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0"),
 ];
 
 pub fn run(sh: &Shell) -> Result<()> {
     rust_targets(sh)?;
-    packages(sh)
+    packages(sh)?;
+    atftpd(sh)
+}
+
+/// atftpd (RFC 7440 windowsize) conflicts with tftpd-hpa as a package, so its files are
+/// unpacked under target/tools/atftpd instead of installed (tests/src/lan.rs runs it there).
+fn atftpd(sh: &Shell) -> Result<()> {
+    let dest = crate::root().join("target/tools/atftpd");
+    if dest.join("usr/sbin/atftpd").exists() {
+        return Ok(());
+    }
+    step("unpacking atftpd into target/tools/atftpd");
+    let tmp = sh.create_temp_dir()?;
+    let dir = tmp.path().to_string_lossy().to_string();
+    // apt-get download runs as the _apt user: it must be able to write there
+    cmd!(sh, "chmod 777 {dir}").run()?;
+    sh.change_dir(&dir);
+    let result = cmd!(sh, "apt-get download -q atftpd")
+        .run()
+        .context("apt-get download atftpd");
+    sh.change_dir(crate::root());
+    result?;
+    let deb = std::fs::read_dir(tmp.path())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .context("apt-get download left no .deb")?;
+    let dest_s = dest.to_string_lossy().to_string();
+    cmd!(sh, "dpkg-deb -x {deb} {dest_s}")
+        .run()
+        .context("unpacking atftpd")?;
+    Ok(())
 }
 
 fn rust_targets(sh: &Shell) -> Result<()> {
