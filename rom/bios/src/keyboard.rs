@@ -14,14 +14,23 @@ pub const SCAN_ESC: u8 = 0x01;
 
 /// The next key press, if one is waiting (does not block).
 pub fn poll() -> Option<Key> {
-    let mut r = RmRegs { eax: 0x0100, ..RmRegs::default() };
+    let mut r = RmRegs {
+        eax: 0x0100,
+        ..RmRegs::default()
+    };
     realmode::int(0x16, &mut r);
     if r.flags & 0x40 != 0 {
         return None; // ZF: no key
     }
-    let mut r = RmRegs { eax: 0x0000, ..RmRegs::default() };
+    let mut r = RmRegs {
+        eax: 0x0000,
+        ..RmRegs::default()
+    };
     realmode::int(0x16, &mut r);
-    Some(Key { scan: (r.eax >> 8) as u8, ascii: r.eax as u8 })
+    Some(Key {
+        scan: (r.eax >> 8) as u8,
+        ascii: r.eax as u8,
+    })
 }
 
 /// Waits up to `ms` for a key press.

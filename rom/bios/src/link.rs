@@ -21,7 +21,14 @@ pub struct Link<'a> {
 impl<'a> Link<'a> {
     pub fn new(hal: &'a mut BiosHal, nic: &'a mut AnyNic) -> Self {
         let iface = Interface::new(softpxe_net::MacAddr(nic.mac()));
-        Link { hal, nic, iface, rx: [0; FRAME], tx: [0; FRAME], tx_errors: 0 }
+        Link {
+            hal,
+            nic,
+            iface,
+            rx: [0; FRAME],
+            tx: [0; FRAME],
+            tx_errors: 0,
+        }
     }
 
     fn transmit_tx(&mut self, n: usize) {

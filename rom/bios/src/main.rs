@@ -79,7 +79,13 @@ extern "C" fn core_entry(info: *const BootInfo) -> ! {
 /// Opens the NIC, runs the PXE conversation, starts the NBP; returns when there is nothing more
 /// to do here (the NBP returned, local boot was chosen, or the boot failed and no key was
 /// pressed to retry). The NIC is closed on every way out.
-fn network_boot(info: &BootInfo, settings: &softpxe_settings::Settings, hal: &mut hal::BiosHal, chosen: &mut nicsel::Chosen, tsc: u32) {
+fn network_boot(
+    info: &BootInfo,
+    settings: &softpxe_settings::Settings,
+    hal: &mut hal::BiosHal,
+    chosen: &mut nicsel::Chosen,
+    tsc: u32,
+) {
     let nbp_limit = u32::from(info.resident_segment) << 4;
     loop {
         if !nicsel::open(hal, chosen) {

@@ -47,7 +47,11 @@ pub fn run(link: &mut Link<'_>, settings: &Settings, nbp_limit: u32) -> Result<D
     Ok(Decision::Nbp { size })
 }
 
-fn static_config(link: &mut Link<'_>, settings: &Settings, ip: Ipv4Addr) -> Result<(Ipv4Addr, FixedBuf<128>), Failed> {
+fn static_config(
+    link: &mut Link<'_>,
+    settings: &Settings,
+    ip: Ipv4Addr,
+) -> Result<(Ipv4Addr, FixedBuf<128>), Failed> {
     link.iface.configure(ip, settings.netmask, settings.gateway);
     println!(
         "CLIENT IP: {ip}  MASK: {}  GATEWAY IP: {}  (static, from SOFTPXE.CFG)",
@@ -73,9 +77,15 @@ fn static_config(link: &mut Link<'_>, settings: &Settings, ip: Ipv4Addr) -> Resu
 }
 
 /// DHCP, proxyDHCP and discovery; None for a local boot.
-fn dhcp_conversation(link: &mut Link<'_>, settings: &Settings) -> Result<Option<(Ipv4Addr, FixedBuf<128>)>, Failed> {
+fn dhcp_conversation(
+    link: &mut Link<'_>,
+    settings: &Settings,
+) -> Result<Option<(Ipv4Addr, FixedBuf<128>)>, Failed> {
     let mac = link.iface.mac().0;
-    let mut cfg = DhcpConfig::new(mac, (time::rdtsc() as u32) ^ u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]));
+    let mut cfg = DhcpConfig::new(
+        mac,
+        (time::rdtsc() as u32) ^ u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]),
+    );
     cfg.vendor_class = FixedBuf::from_slice(settings.vendor_class().as_bytes());
     cfg.timing = match settings.timing() {
         Timing::Spec => dhcp::Timing::Spec,
@@ -98,19 +108,31 @@ fn dhcp_conversation(link: &mut Link<'_>, settings: &Settings) -> Result<Option<
             link.send(t, &tx, &buf);
         }
         link.poll(t);
-        while link.receive(t, &mut |meta: &UdpMeta, payload: &[u8]| client.handle(t, meta, payload)) {}
+        while link.receive(t, &mut |meta: &UdpMeta, payload: &[u8]| {
+            client.handle(t, meta, payload)
+        }) {}
         while let Some(ev) = client.pop_event() {
             report(&ev);
         }
         if !configured {
             if let Some(lease) = client.lease() {
-                link.iface.configure(lease.ip, lease.subnet_mask, lease.gateway);
+                link.iface
+                    .configure(lease.ip, lease.subnet_mask, lease.gateway);
                 configured = true;
             }
         }
         if client.state() == State::Menu && !menu_shown {
             menu_shown = true;
             show_menu(&client);
+            // No prompt (43.10): nobody is asked; take the first item, as iPXE does.
+            let first = client
+                .menu()
+                .filter(|m| m.prompt().is_none())
+                .and_then(|m| m.items().next());
+            if let Some(item) = first {
+                println!("softpxe: no menu prompt from the server: booting item 1");
+                client.select(now(), item.item_type);
+            }
         }
         if let Some(result) = client.outcome() {
             println!();
@@ -154,9 +176,17 @@ fn dhcp_conversation(link: &mut Link<'_>, settings: &Settings) -> Result<Option<
                     };
                     println!(
                         "TFTP IP: {server} (from {})  FILE: {} (from {})",
-                        if settings.next_server.is_some() { "SOFTPXE.CFG" } else { source_name(o.tftp_server_from) },
+                        if settings.next_server.is_some() {
+                            "SOFTPXE.CFG"
+                        } else {
+                            source_name(o.tftp_server_from)
+                        },
                         file.as_str(),
-                        if settings.boot_file.is_some() { "SOFTPXE.CFG" } else { source_name(o.boot_file_from) },
+                        if settings.boot_file.is_some() {
+                            "SOFTPXE.CFG"
+                        } else {
+                            source_name(o.boot_file_from)
+                        },
                     );
                     Ok(Some((server, file)))
                 }
@@ -202,7 +232,12 @@ fn source_name(s: dhcp::Source) -> &'static str {
 
 fn report(ev: &Event) {
     match *ev {
-        Event::OfferReceived { from, kind, yiaddr, boot_file } => {
+        Event::OfferReceived {
+            from,
+            kind,
+            yiaddr,
+            boot_file,
+        } => {
             let kind = match kind {
                 OfferKind::Dhcp => "DHCP",
                 OfferKind::Proxy => "proxyDHCP",
@@ -210,10 +245,18 @@ fn report(ev: &Event) {
             };
             print!(
                 "\nsoftpxe: {kind} offer from {from}: address {yiaddr}, {}",
-                if boot_file { "with boot file" } else { "no boot file" }
+                if boot_file {
+                    "with boot file"
+                } else {
+                    "no boot file"
+                }
             );
         }
-        Event::Chosen { dhcp, proxy, reason } => match proxy {
+        Event::Chosen {
+            dhcp,
+            proxy,
+            reason,
+        } => match proxy {
             Some(p) => print!("\nsoftpxe: chose DHCP server {dhcp} and proxyDHCP {p} ({reason:?})"),
             None => print!("\nsoftpxe: chose DHCP server {dhcp} ({reason:?})"),
         },
@@ -232,10 +275,18 @@ fn show_menu(client: &DhcpClient) {
     let Some(menu) = client.menu() else { return };
     println!();
     for (i, item) in menu.items().enumerate() {
-        println!("  {}. {}", i + 1, core::str::from_utf8(item.desc).unwrap_or("?"));
+        println!(
+            "  {}. {}",
+            i + 1,
+            core::str::from_utf8(item.desc).unwrap_or("?")
+        );
     }
     if let Some((timeout, text)) = menu.prompt() {
-        println!("{} ({} s)", core::str::from_utf8(text).unwrap_or(""), timeout);
+        println!(
+            "{} ({} s)",
+            core::str::from_utf8(text).unwrap_or(""),
+            timeout
+        );
     }
     println!("softpxe: press 1-9 to choose");
 }
@@ -276,7 +327,9 @@ impl Sink for NbpSink {
         }
         // SAFETY: [start, end) lies between 0000:7C00 and the resident part: free base memory
         // that nothing of softpxe uses once the NBP transfer has begun.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), start as usize as *mut u8, data.len()) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(data.as_ptr(), start as usize as *mut u8, data.len())
+        };
         self.high = self.high.max(end as u32 - NBP_BASE);
         Ok(())
     }
@@ -303,7 +356,11 @@ const CRC_TABLE: [u32; 256] = {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         t[i] = c;
@@ -326,7 +383,10 @@ impl Sink for CheckSink {
 }
 
 fn tftp_config(settings: &Settings) -> TftpConfig {
-    TftpConfig { windowsize: u16::from(settings.tftp_windowsize()), ..TftpConfig::default() }
+    TftpConfig {
+        windowsize: u16::from(settings.tftp_windowsize()),
+        ..TftpConfig::default()
+    }
 }
 
 /// Runs one TFTP transfer to its end; returns the result and the seconds it took.
@@ -349,7 +409,9 @@ fn transfer(
             link.send(t, &tx, &buf);
         }
         link.poll(t);
-        while link.receive(t, &mut |meta: &UdpMeta, payload: &[u8]| client.handle(t, meta, payload, sink)) {}
+        while link.receive(t, &mut |meta: &UdpMeta, payload: &[u8]| {
+            client.handle(t, meta, payload, sink)
+        }) {}
         if matches!(client.state(), TftpState::Done | TftpState::Failed) {
             // the final ACK
             while let Some(tx) = client.poll(t, &mut buf) {
@@ -374,18 +436,31 @@ fn report_tftp_error(e: &TftpError, server: Ipv4Addr, file: &[u8]) {
     let name = core::str::from_utf8(file).unwrap_or("?");
     match e {
         TftpError::Server { code, text } => {
-            println!("{}: TFTP error {code} from {server} for \"{name}\": {}", e.pxe_code(), text.as_str());
+            println!(
+                "{}: TFTP error {code} from {server} for \"{name}\": {}",
+                e.pxe_code(),
+                text.as_str()
+            );
             println!("Check that the file exists on the TFTP server and is readable.");
         }
         TftpError::OpenTimeout => {
-            println!("{}: TFTP open timeout: {server} did not answer the request for \"{name}\".", e.pxe_code());
+            println!(
+                "{}: TFTP open timeout: {server} did not answer the request for \"{name}\".",
+                e.pxe_code()
+            );
             println!("Check that a TFTP server runs on {server} and that UDP port 69 is open.");
         }
         TftpError::SinkFull => {
-            println!("{}: \"{name}\" is too big for base memory (it must end below the PXE ROM's data).", e.pxe_code());
+            println!(
+                "{}: \"{name}\" is too big for base memory (it must end below the PXE ROM's data).",
+                e.pxe_code()
+            );
         }
         _ => {
-            println!("{}: TFTP transfer of \"{name}\" from {server} failed: {e}.", e.pxe_code());
+            println!(
+                "{}: TFTP transfer of \"{name}\" from {server} failed: {e}.",
+                e.pxe_code()
+            );
         }
     }
 }
@@ -395,7 +470,13 @@ fn rate(bytes: u64, ms: u64) -> (u64, u64) {
     (kib_s / 1024, (kib_s % 1024) * 10 / 1024)
 }
 
-fn fetch_nbp(link: &mut Link<'_>, settings: &Settings, server: Ipv4Addr, file: &[u8], limit: u32) -> Result<u32, Failed> {
+fn fetch_nbp(
+    link: &mut Link<'_>,
+    settings: &Settings,
+    server: Ipv4Addr,
+    file: &[u8],
+    limit: u32,
+) -> Result<u32, Failed> {
     let mut sink = NbpSink { limit, high: 0 };
     let (result, ms, client) = transfer(link, tftp_config(settings), server, file, &mut sink);
     match result {
@@ -419,7 +500,11 @@ fn fetch_nbp(link: &mut Link<'_>, settings: &Settings, server: Ipv4Addr, file: &
 }
 
 fn test_fetch(link: &mut Link<'_>, settings: &Settings, server: Ipv4Addr, file: &[u8]) {
-    let mut sink = CheckSink { crc: !0, next: 0, in_order: true };
+    let mut sink = CheckSink {
+        crc: !0,
+        next: 0,
+        in_order: true,
+    };
     let (result, ms, client) = transfer(link, tftp_config(settings), server, file, &mut sink);
     match result {
         Ok(size) => {
