@@ -15,6 +15,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   setup              install the emulators, servers and Rust targets the tests need (as root)
   test               setup, then fmt check, clippy (host, BIOS, UEFI targets) and all tests
+  bench              softpxe vs iPXE in QEMU: boot time and TFTP throughput (target/bench/pxe.md)
+  fuzz [TARGET] [S]  run cargo-fuzz (nightly) on the rom/net targets, S seconds each (default 60)
   run [NIC]          build boot.img in target/ and boot it in QEMU (NIC: e1000, rtl8139,
                      virtio-net-pci, ... default e1000); serial on this terminal, Ctrl-A X quits
 ";
@@ -34,6 +36,12 @@ fn real_main() -> Result<()> {
         Some("setup") => setup::run(&sh),
         Some("test") | Some("ci") => test(&sh),
         Some("run") => run(&sh, args.get(1).map(String::as_str).unwrap_or("e1000")),
+        Some("bench") => {
+            setup::run(&sh)?;
+            cmd!(sh, "cargo bench -p softpxe-tests --bench pxe").run()?;
+            Ok(())
+        }
+        Some("fuzz") => fuzz(&sh, &args[1..]),
         Some("-h") | Some("--help") | Some("help") => {
             print!("{USAGE}");
             Ok(())
@@ -107,6 +115,35 @@ fn run(sh: &Shell, nic: &str) -> Result<()> {
         "qemu-system-i386 -cpu pentium -m 32 -nographic -no-reboot -drive {drive} -boot a -netdev user,id=n0 -device {dev}"
     )
     .run()?;
+    Ok(())
+}
+
+/// cargo-fuzz needs nightly (as in smoltcp); the stable test `rom/net/tests/fuzz_smoke.rs` runs
+/// the same targets over the corpus in every `cargo xtask test`.
+fn fuzz(sh: &Shell, args: &[String]) -> Result<()> {
+    let secs = args
+        .iter()
+        .find_map(|a| a.parse::<u32>().ok())
+        .unwrap_or(60)
+        .to_string();
+    let only = args.iter().find(|a| a.parse::<u32>().is_err());
+    if cmd!(sh, "cargo +nightly fuzz --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_err()
+    {
+        bail!("cargo-fuzz on nightly is needed: rustup toolchain install nightly && cargo install cargo-fuzz");
+    }
+    sh.change_dir(root().join("rom/net/fuzz"));
+    let list = cmd!(sh, "cargo +nightly fuzz list").read()?;
+    for target in list.lines().filter(|t| only.is_none_or(|o| o == t)) {
+        step(&format!("fuzz {target} for {secs} s"));
+        let corpus = format!("corpus/{target}");
+        let time = format!("-max_total_time={secs}");
+        cmd!(sh, "cargo +nightly fuzz run {target} {corpus} -- {time}").run()?;
+    }
     Ok(())
 }
 
