@@ -1,0 +1,390 @@
+//! PXE UNDI API (layer `rom/pxe`, PXE 2.1 §4.4): raw frames in and out of the NIC for NBPs that
+//! bring their own stack (iPXE undionly, lpxelinux, FreeBSD, GRUB).
+//!
+//! Like iPXE, UNDI_OPEN hands every received frame to UNDI_ISR instead of our IP stack until
+//! UNDI_CLOSE. UNDI_ISR works purely polled: IN_PROCESS / IN_GET_NEXT poll the NIC and report one
+//! event per call (a completed transmit, then one received frame copied into the API's own frame
+//! buffer in the scratch area, then DONE). The state calls (START_UNDI, STARTUP, INITIALIZE) are
+//! accepted in any order: the NIC is already running when the NBP starts.
+
+use crate::abi::{
+    isr as isr_flag, mac_field, mac_of, proto, service, McastList, PciNicInfo, SegOff16, StartUndi,
+    Status, TbdBlock, UndiIfaceInfo, UndiInformation, UndiIsr, UndiMcast, UndiMcastAddress,
+    UndiNicType, UndiOpen, UndiPacketFilter, UndiStationAddress, UndiStatistics, UndiTbd,
+    UndiTransmit,
+};
+use crate::dispatch::{with_block, Action, Reply};
+use crate::mem::{phys_range, read_at, read_block, segoff_range, write_at};
+use crate::platform::Platform;
+use crate::stack::{PxeStack, Stats, MAX_FRAME, SCRATCH_FRAME};
+use softpxe_net::MacAddr;
+
+impl PxeStack {
+    fn take_mcast(&mut self, list: &McastList) {
+        let n = usize::from(list.MCastAddrCount).min(8);
+        let addrs = list.McastAddr;
+        for (dst, src) in self.mcast.iter_mut().zip(addrs.iter()).take(n) {
+            *dst = mac_of(src);
+        }
+        self.n_mcast = n;
+    }
+
+    /// Re-open the NIC if it is open, so new settings take effect.
+    fn reapply(&mut self, p: &mut dyn Platform) -> Status {
+        if self.nic_open {
+            p.nic_close();
+            if !self.open_nic(p) {
+                return Status::UNDI_CANNOT_INITIALIZE_NIC;
+            }
+        }
+        Status::SUCCESS
+    }
+
+    fn close_nic(&mut self, p: &mut dyn Platform) {
+        if self.raw && p.nic_info().irq != 0 {
+            p.set_interrupts(false);
+        }
+        p.nic_close();
+        self.nic_open = false;
+        self.raw = false;
+        self.rxq.clear();
+        p.isr_shared().set_rx_waiting(false);
+    }
+}
+
+/// START_UNDI: the NIC is already started by the firmware.
+pub(crate) fn start_undi(_: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |_: &mut StartUndi, _| Status::SUCCESS.into())
+}
+
+/// UNDI_CLEANUP and UNDI_SHUTDOWN: stop the NIC.
+pub(crate) fn cleanup(s: &mut PxeStack, p: &mut dyn Platform, _at: SegOff16) -> Reply {
+    s.close_tftp(p);
+    s.close_nic(p);
+    Status::SUCCESS.into()
+}
+
+/// UNDI_RESET_ADAPTER: new multicast list, close and reopen.
+pub(crate) fn reset_adapter(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiMcast, p| {
+        s.take_mcast(&b.R_Mcast_Buf);
+        p.nic_close();
+        s.rxq.clear();
+        if s.open_nic(p) {
+            Status::SUCCESS.into()
+        } else {
+            Status::UNDI_CANNOT_INITIALIZE_NIC.into()
+        }
+    })
+}
+
+/// UNDI_OPEN: filter + multicast list; frames go to UNDI_ISR from now on.
+pub(crate) fn open(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiOpen, p| {
+        s.filter = b.PktFilter;
+        s.take_mcast(&b.R_Mcast_Buf);
+        p.nic_close();
+        if !s.open_nic(p) {
+            return Status::UNDI_CANNOT_INITIALIZE_NIC.into();
+        }
+        s.raw = true;
+        s.rxq.clear();
+        if p.nic_info().irq != 0 {
+            p.set_interrupts(true);
+        }
+        Status::SUCCESS.into()
+    })
+}
+
+/// UNDI_CLOSE.
+pub(crate) fn close(s: &mut PxeStack, p: &mut dyn Platform, _at: SegOff16) -> Reply {
+    s.close_nic(p);
+    Status::SUCCESS.into()
+}
+
+fn ethertype(protocol: u8) -> Option<u16> {
+    match protocol {
+        proto::P_IP => Some(0x0800),
+        proto::P_ARP => Some(0x0806),
+        proto::P_RARP => Some(0x8035),
+        _ => None,
+    }
+}
+
+/// Append one buffer to the frame being built; `false` if unreachable or too long.
+fn gather(
+    p: &dyn Platform,
+    frame: &mut [u8; MAX_FRAME],
+    len: &mut usize,
+    range: Option<(u64, usize)>,
+) -> bool {
+    let Some((phys, n)) = range else {
+        return false;
+    };
+    let Some(dst) = frame.get_mut(*len..*len + n) else {
+        return false;
+    };
+    if !p.read(phys, dst) {
+        return false;
+    }
+    *len += n;
+    true
+}
+
+fn block_range(b: &TbdBlock) -> Option<(u64, usize)> {
+    let ptr = b.TDDataPtr;
+    let n = usize::from(b.TDDataLen);
+    match b.TDPtrType {
+        1 => segoff_range(ptr.segment, ptr.offset, n),
+        0 => phys_range(u32::from(ptr.segment) << 16 | u32::from(ptr.offset), n),
+        _ => None,
+    }
+}
+
+/// UNDI_TRANSMIT: P_UNKNOWN frames carry their media header; otherwise we build it.
+pub(crate) fn transmit(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiTransmit, p| {
+        let Some(tbd) = read_block::<UndiTbd, _>(&*p, b.TBD) else {
+            return Status::UNDI_INVALID_PARAMETER.into();
+        };
+        let mut len = 0;
+        if b.Protocol != proto::P_UNKNOWN {
+            let Some(et) = ethertype(b.Protocol) else {
+                return Status::UNDI_INVALID_PARAMETER.into();
+            };
+            let mut dst = [0xFF; 6];
+            if b.XmitFlag != proto::XMT_BROADCAST && !read_at(&*p, b.DestAddr, &mut dst) {
+                return Status::UNDI_INVALID_PARAMETER.into();
+            }
+            s.tx[..6].copy_from_slice(&dst);
+            s.tx[6..12].copy_from_slice(&s.station);
+            s.tx[12..14].copy_from_slice(&et.to_be_bytes());
+            len = 14;
+        }
+        let xmit = tbd.Xmit;
+        let immed = segoff_range(xmit.segment, xmit.offset, usize::from(tbd.ImmedLength));
+        if !gather(&*p, &mut s.tx, &mut len, immed) {
+            return Status::UNDI_INVALID_PARAMETER.into();
+        }
+        let blocks = tbd.DataBlock;
+        let count = usize::from(tbd.DataBlkCount);
+        if count > blocks.len() {
+            return Status::UNDI_INVALID_PARAMETER.into();
+        }
+        for blk in &blocks[..count] {
+            if !gather(&*p, &mut s.tx, &mut len, block_range(blk)) {
+                return Status::UNDI_INVALID_PARAMETER.into();
+            }
+        }
+        if len < 14 {
+            return Status::UNDI_INVALID_PARAMETER.into();
+        }
+        if !s.transmit(p, len) {
+            return Status::UNDI_TRANSMIT_ERROR.into();
+        }
+        s.tx_unreported = s.tx_unreported.saturating_add(1);
+        Status::SUCCESS.into()
+    })
+}
+
+/// UNDI_SET_MCAST_ADDRESS.
+pub(crate) fn set_mcast(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiMcast, p| {
+        s.take_mcast(&b.R_Mcast_Buf);
+        s.reapply(p).into()
+    })
+}
+
+/// UNDI_SET_STATION_ADDRESS: used for frames we build and by our IP stack.
+pub(crate) fn set_station(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiStationAddress, p| {
+        let mac = mac_of(&b.StationAddress);
+        if mac[0] & 1 != 0 {
+            return Status::UNDI_INVALID_PARAMETER.into();
+        }
+        s.station = mac;
+        let ip = s.iface.ip();
+        s.iface = softpxe_net::iface::Interface::new(MacAddr(mac));
+        s.iface.configure(ip, s.mask, s.gateway);
+        s.reapply(p).into()
+    })
+}
+
+/// UNDI_SET_PACKET_FILTER.
+pub(crate) fn set_filter(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiPacketFilter, p| {
+        s.filter = u16::from(b.filter);
+        s.reapply(p).into()
+    })
+}
+
+/// UNDI_GET_INFORMATION.
+pub(crate) fn get_information(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    let info = p.nic_info();
+    with_block(p, at, |b: &mut UndiInformation, _| {
+        b.BaseIo = info.io_base;
+        b.IntNumber = u16::from(info.irq);
+        b.MaxTranUnit = 1500;
+        b.HwType = 1;
+        b.HwAddrLen = 6;
+        b.CurrentNodeAddress = mac_field(s.station);
+        b.PermNodeAddress = mac_field(s.perm_mac);
+        b.ROMAddress = 0;
+        b.RxBufCt = info.rx_buffers.max(1);
+        b.TxBufCt = info.tx_buffers.max(1);
+        Status::SUCCESS.into()
+    })
+}
+
+/// UNDI_GET_STATISTICS.
+pub(crate) fn get_statistics(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiStatistics, _| {
+        b.XmtGoodFrames = s.stats.xmt_good;
+        b.RcvGoodFrames = s.stats.rcv_good;
+        b.RcvCRCErrors = s.stats.rcv_crc;
+        b.RcvResourceErrors = s.stats.rcv_resource;
+        Status::SUCCESS.into()
+    })
+}
+
+/// UNDI_CLEAR_STATISTICS.
+pub(crate) fn clear_statistics(s: &mut PxeStack, _: &mut dyn Platform, _: SegOff16) -> Reply {
+    s.stats = Stats::default();
+    Status::SUCCESS.into()
+}
+
+/// UNDI_GET_MCAST_ADDRESS: RFC 1112 §6.4 mapping of a class D address.
+pub(crate) fn get_mcast(_: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiMcastAddress, _| {
+        let ip = b.InetAddr;
+        if ip[0] & 0xF0 != 0xE0 {
+            return Status::UNDI_INVALID_PARAMETER.into();
+        }
+        b.MediaAddr = mac_field([0x01, 0x00, 0x5E, ip[1] & 0x7F, ip[2], ip[3]]);
+        Status::SUCCESS.into()
+    })
+}
+
+/// UNDI_GET_NIC_TYPE: always PCI.
+pub(crate) fn get_nic_type(_: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    let pci = p.nic_info().pci;
+    with_block(p, at, |b: &mut UndiNicType, _| {
+        b.NicType = 2;
+        b.info = PciNicInfo {
+            Vendor_ID: pci.vendor,
+            Dev_ID: pci.device,
+            Base_Class: pci.base_class,
+            Sub_Class: pci.sub_class,
+            Prog_Intf: pci.prog_if,
+            Rev: pci.revision,
+            BusDevFunc: pci.bus_dev_fn,
+            SubVendor_ID: pci.subsys_vendor,
+            SubDevice_ID: pci.subsys_device,
+        };
+        Status::SUCCESS.into()
+    })
+}
+
+/// UNDI_GET_IFACE_INFO.
+pub(crate) fn get_iface_info(_: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    let info = p.nic_info();
+    with_block(p, at, |b: &mut UndiIfaceInfo, _| {
+        let mut name = [0u8; 16];
+        name[..9].copy_from_slice(b"DIX+802.3");
+        b.IfaceType = name;
+        b.LinkSpeed = info.link_speed;
+        b.ServiceFlags = service::BROADCAST
+            | service::MULTICAST
+            | service::PROMISCUOUS
+            | service::SET_STATION_ADDRESS
+            | service::RESET
+            | service::OPEN_CLOSE
+            | if info.irq != 0 { service::IRQ } else { 0 };
+        b.Reserved = [0; 4];
+        Status::SUCCESS.into()
+    })
+}
+
+fn classify(frame: &[u8], station: [u8; 6]) -> (u8, u8) {
+    let et = match frame.get(12..14) {
+        Some(&[a, b]) => u16::from_be_bytes([a, b]),
+        _ => 0,
+    };
+    let prot = match et {
+        0x0800 => proto::P_IP,
+        0x0806 => proto::P_ARP,
+        0x8035 => proto::P_RARP,
+        _ => proto::P_OTHER,
+    };
+    let pkt = match frame.get(..6) {
+        Some(d) if d == [0xFF; 6] => proto::P_BROADCAST,
+        Some(d) if d[0] & 1 != 0 && d != station => proto::P_MULTICAST,
+        _ => proto::P_DIRECTED,
+    };
+    (prot, pkt)
+}
+
+/// UNDI_ISR.
+pub(crate) fn isr(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
+    with_block(p, at, |b: &mut UndiIsr, p| match b.FuncFlag {
+        isr_flag::IN_START => {
+            let ours = p.ack_interrupt() || !s.rxq.is_empty();
+            b.FuncFlag = if ours {
+                isr_flag::OUT_OURS
+            } else {
+                isr_flag::OUT_NOT_OURS
+            };
+            Status::SUCCESS.into()
+        }
+        isr_flag::IN_PROCESS | isr_flag::IN_GET_NEXT => {
+            s.poll(p);
+            if s.tx_unreported > 0 {
+                s.tx_unreported -= 1;
+                b.FuncFlag = isr_flag::OUT_TRANSMIT;
+                return Status::SUCCESS.into();
+            }
+            let station = s.station;
+            let mut frame = [0u8; MAX_FRAME];
+            match s.rxq.take(|_| true, &mut frame) {
+                Some(((), len, copied)) => {
+                    let at = s.scratch_at(SCRATCH_FRAME);
+                    if !write_at(p, at, &frame[..copied]) {
+                        return Status::FAILURE.into();
+                    }
+                    let (prot, pkt) = classify(&frame[..copied], station);
+                    b.FuncFlag = isr_flag::OUT_RECEIVE;
+                    b.BufferLength = copied as u16;
+                    b.FrameLength = len as u16;
+                    b.FrameHeaderLength = 14;
+                    b.Frame = at;
+                    b.ProtType = prot;
+                    b.PktType = pkt;
+                }
+                None => {
+                    b.FuncFlag = isr_flag::OUT_DONE;
+                    if s.raw && p.nic_info().irq != 0 {
+                        p.set_interrupts(true);
+                    }
+                }
+            }
+            p.isr_shared().set_rx_waiting(!s.rxq.is_empty());
+            Status::SUCCESS.into()
+        }
+        _ => Status::UNDI_INVALID_PARAMETER.into(),
+    })
+}
+
+/// STOP_UNDI: close the NIC; if the hooks can go, ask the firmware to unload, else KEEP_UNDI.
+pub(crate) fn stop_undi(s: &mut PxeStack, p: &mut dyn Platform, _at: SegOff16) -> Reply {
+    s.close_tftp(p);
+    s.close_nic(p);
+    s.udp_open = false;
+    if !p.hooks_removable() {
+        return Status::KEEP_UNDI.into();
+    }
+    s.stopped = true;
+    Reply {
+        status: Status::SUCCESS,
+        action: Some(Action::Unload),
+    }
+}

@@ -1,0 +1,93 @@
+//! GET_CACHED_INFO, UNLOAD_STACK, START_BASE, STOP_BASE.
+mod common;
+use common::*;
+use softpxe_pxe::abi::*;
+use softpxe_pxe::{Status as S, SCRATCH_CACHED};
+
+fn packets(s: &mut softpxe_pxe::PxeStack, f: &mut Fake) -> [Vec<u8>; 3] {
+    let p = [
+        pattern(300),
+        (0..1400).map(|i| (i % 200) as u8).collect::<Vec<u8>>(),
+        vec![0x5A; 548],
+    ];
+    for (i, pk) in p.iter().enumerate() {
+        assert!(s.set_cached(f, i, pk));
+    }
+    p
+}
+
+fn gci(
+    s: &mut softpxe_pxe::PxeStack,
+    f: &mut Fake,
+    kind: u16,
+    size: u16,
+    buf: SegOff16,
+) -> (softpxe_pxe::Outcome, GetCachedInfo) {
+    let b = GetCachedInfo {
+        Status: 0,
+        PacketType: kind,
+        BufferSize: size,
+        Buffer: buf,
+        BufferLimit: 0xBEEF,
+    };
+    call(s, f, Opcode::GET_CACHED_INFO, &b)
+}
+
+#[test]
+fn buffer_size_zero_returns_persistent_copy() {
+    let (mut s, mut f) = setup();
+    let p = packets(&mut s, &mut f);
+    for kind in 1..=3u16 {
+        let (o, b) = gci(&mut s, &mut f, kind, 0, SegOff16::default());
+        assert_eq!((o.exit, o.status), (EXIT_SUCCESS, S::SUCCESS));
+        assert_eq!({ b.BufferSize }, 1260);
+        assert_eq!({ b.BufferLimit }, 0xBEEF, "BufferLimit untouched");
+        assert_eq!(
+            b.Buffer,
+            SegOff16::new(SCRATCH.segment, SCRATCH_CACHED[usize::from(kind) - 1])
+        );
+        let copy = f.get(b.Buffer, 1260);
+        let src = &p[usize::from(kind) - 1];
+        let n = src.len().min(1260);
+        assert!(copy[..n] == src[..n]);
+        assert!(copy[n..].iter().all(|&b| b == 0));
+    }
+}
+
+#[test]
+fn copies_into_caller_buffer_with_limits() {
+    let (mut s, mut f) = setup();
+    let p = packets(&mut s, &mut f);
+    let (o, b) = gci(&mut s, &mut f, 2, 100, BUF);
+    assert_eq!(o.status, S::SUCCESS);
+    assert_eq!({ b.BufferSize }, 100, "too small: truncated to BufferSize");
+    assert_eq!(f.get(BUF, 100), p[1][..100]);
+    let (_, b) = gci(&mut s, &mut f, 1, 4000, BUF);
+    assert_eq!({ b.BufferSize }, 1260, "at most sizeof(BOOTPLAYER)");
+    assert_eq!({ b.BufferLimit }, 0xBEEF);
+    assert_eq!(gci(&mut s, &mut f, 4, 0, BUF).0.status, S::UNSUPPORTED);
+    assert_eq!(gci(&mut s, &mut f, 0, 0, BUF).0.status, S::UNSUPPORTED);
+    assert_eq!(
+        gci(&mut s, &mut f, 2, 1260, SegOff16::new(0x1000, 0xFE00))
+            .0
+            .status,
+        S::FAILURE
+    );
+}
+
+#[test]
+fn base_code_calls() {
+    let (mut s, mut f) = setup();
+    assert_eq!(
+        call(&mut s, &mut f, Opcode::UNLOAD_STACK, &[0u8; 12])
+            .0
+            .status,
+        S::SUCCESS
+    );
+    assert_eq!(
+        call(&mut s, &mut f, Opcode::STOP_BASE, &[0u8; 2]).0.status,
+        S::SUCCESS
+    );
+    let (o, _) = call(&mut s, &mut f, Opcode::START_BASE, &[0u8; 2]);
+    assert_eq!((o.exit, o.status), (EXIT_FAILURE, S::UNSUPPORTED));
+}
