@@ -49,8 +49,21 @@ pub struct BootInfo {
     pub core_size: u32,
     /// The first 64 bytes of the boot sector (BPB), as the boot record left them.
     pub bpb: [u8; 64],
-    pub _pad: [u8; 4],
+    /// Offset in the resident segment and size of the PXE API's scratch area.
+    pub scratch_offset: u16,
+    pub scratch_size: u16,
     pub e820: [E820Entry; E820_MAX],
+    /// Offsets in the resident segment of: PXENV+ RMEntry, !PXE EntryPointSP, the INT 1Ah and
+    /// INT 15h hooks, and the data block shared with the core (`pxeapi::ResData`).
+    pub pxenv_entry: u16,
+    pub bang_entry: u16,
+    pub int1a_hook: u16,
+    pub int15_hook: u16,
+    pub res_data: u16,
+    /// Offsets of the PXENV+ and !PXE structures in the resident part.
+    pub pxenv_struct: u16,
+    pub bang_struct: u16,
+    pub _pad: [u8; 2],
 }
 
 const _: () = {
@@ -67,7 +80,11 @@ const _: () = {
     assert!(offset_of!(BootInfo, core_phys) == 28);
     assert!(offset_of!(BootInfo, core_size) == 32);
     assert!(offset_of!(BootInfo, bpb) == 36);
+    assert!(offset_of!(BootInfo, scratch_offset) == 100);
     assert!(offset_of!(BootInfo, e820) == 104);
+    assert!(offset_of!(BootInfo, pxenv_entry) == 104 + E820_MAX * 24);
+    assert!(offset_of!(BootInfo, res_data) == 104 + E820_MAX * 24 + 8);
+    assert!(size_of::<BootInfo>() == 104 + E820_MAX * 24 + 16);
     assert!(size_of::<E820Entry>() == 24);
 };
 

@@ -16,6 +16,8 @@ pub struct Link<'a> {
     tx: [u8; FRAME],
     /// Frames the NIC refused to send (counted, reported in debug logs).
     pub tx_errors: u32,
+    pub mask: Option<core::net::Ipv4Addr>,
+    pub gateway: Option<core::net::Ipv4Addr>,
 }
 
 impl<'a> Link<'a> {
@@ -28,7 +30,21 @@ impl<'a> Link<'a> {
             rx: [0; FRAME],
             tx: [0; FRAME],
             tx_errors: 0,
+            mask: None,
+            gateway: None,
         }
+    }
+
+    /// Our address, mask and gateway.
+    pub fn configure(
+        &mut self,
+        ip: core::net::Ipv4Addr,
+        mask: Option<core::net::Ipv4Addr>,
+        gw: Option<core::net::Ipv4Addr>,
+    ) {
+        self.iface.configure(ip, mask, gw);
+        self.mask = mask;
+        self.gateway = gw;
     }
 
     fn transmit_tx(&mut self, n: usize) {

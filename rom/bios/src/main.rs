@@ -16,6 +16,7 @@ mod link;
 mod netboot;
 mod nicsel;
 mod port;
+mod pxeapi;
 mod realmode;
 mod time;
 
@@ -70,10 +71,22 @@ extern "C" fn core_entry(info: *const BootInfo) -> ! {
     // SAFETY: 40:13 is the BIOS data area's base memory size in KiB; the prefix lowered it by
     // the resident part, which is no longer needed once INT 18h has been called.
     unsafe { core::ptr::write_volatile(0x413 as *mut u16, info.base_kib_before) };
+    next_boot_device()
+}
+
+fn next_boot_device() -> ! {
     println!("softpxe: trying the next boot device (INT 18h)");
     let mut r = RmRegs::default();
     realmode::int(0x18, &mut r);
     halt()
+}
+
+/// The end after an NBP that RESTART_TFTP started has returned.
+pub fn finish(info: &BootInfo, ctx: &mut pxeapi::ApiContext<'_>, ax: u16) -> ! {
+    nbp_returned(info, ctx, ax);
+    // SAFETY: as in core_entry: 40:13 back to the size before softpxe.
+    unsafe { core::ptr::write_volatile(0x413 as *mut u16, info.base_kib_before) };
+    next_boot_device()
 }
 
 /// Opens the NIC, runs the PXE conversation, starts the NBP; returns when there is nothing more
@@ -102,15 +115,29 @@ fn network_boot(
         };
         chosen.nic.close(hal);
         match decision {
-            Ok(netboot::Decision::Nbp { size }) => {
-                println!("softpxe: starting the NBP ({size} bytes) at 0000:7C00");
-                let mut r = RmRegs::default();
-                realmode::far_call(0, netboot::NBP_BASE as u16, 0, &mut r);
-                println!("softpxe: the NBP returned (AX={:04x})", r.eax as u16);
+            Ok(netboot::Decision::Nbp {
+                size,
+                ip,
+                mask,
+                gateway,
+            }) => {
+                start_nbp(
+                    info,
+                    settings,
+                    hal,
+                    chosen,
+                    size,
+                    (ip, mask, gateway),
+                    nbp_limit,
+                );
                 return;
             }
-            Ok(netboot::Decision::Local) => return,
+            Ok(netboot::Decision::Local) => {
+                chosen.nic.close(hal);
+                return;
+            }
             Err(netboot::Failed) => {
+                chosen.nic.close(hal);
                 println!("softpxe: press a key within 5 s to try again");
                 if keyboard::wait(5000).is_none() {
                     return;
@@ -118,6 +145,81 @@ fn network_boot(
             }
         }
     }
+}
+
+/// Starts the NBP with the PXE API open to it: ES:BX = PXENV+, !PXE at SS:SP+4 (PXE 2.1
+/// §4.4.5). The NIC stays open for the NBP's UNDI/TFTP/UDP calls. Returns when the NBP returns.
+fn start_nbp(
+    info: &BootInfo,
+    settings: &softpxe_settings::Settings,
+    hal: &mut hal::BiosHal,
+    chosen: &mut nicsel::Chosen,
+    size: u32,
+    (ip, mask, gateway): (
+        core::net::Ipv4Addr,
+        Option<core::net::Ipv4Addr>,
+        Option<core::net::Ipv4Addr>,
+    ),
+    nbp_limit: u32,
+) {
+    let mac = chosen.nic.mac();
+    let mut cfg = softpxe_pxe::PxeConfig::new(pxeapi::scratch(info));
+    cfg.tftp = netboot::tftp_config(settings);
+    cfg.nbp_load = netboot::NBP_BASE;
+    cfg.nbp_limit = nbp_limit - netboot::NBP_BASE;
+    let Some(stack) = pxeapi::new_stack(cfg, mac) else {
+        println!(
+            "softpxe: the PXE API's scratch area is out of reach; starting the NBP without it"
+        );
+        chosen.nic.close(hal);
+        return;
+    };
+    stack.configure(ip, mask, gateway);
+    let mut platform = pxeapi::BiosPlatform::new(hal, chosen, pxeapi::Guard::new(info));
+    let cached = netboot::cached();
+    for i in 0..3 {
+        stack.set_cached(&mut platform, i, &cached.packets[i][..cached.lens[i]]);
+    }
+    let mut ctx = pxeapi::ApiContext {
+        stack,
+        platform,
+        info,
+        restart: None,
+        unloaded: false,
+    };
+    let (pxenv, bang) = pxeapi::install(&mut ctx);
+    println!(
+        "softpxe: starting the NBP ({size} bytes) at 0000:7C00, PXENV+ at {:04X}:{:04X}, !PXE at {:04X}:{:04X}",
+        { pxenv.segment },
+        { pxenv.offset },
+        { bang.segment },
+        { bang.offset }
+    );
+    let (es, bx) = (pxenv.segment, pxenv.offset);
+    let (bs, bo) = (bang.segment, bang.offset);
+    let mut r = RmRegs {
+        es,
+        ebx: u32::from(bx),
+        ..RmRegs::default()
+    };
+    let bang_far = (u32::from(bs) << 16) | u32::from(bo);
+    realmode::far_call(0, netboot::NBP_BASE as u16, bang_far, &mut r);
+    nbp_returned(info, &mut ctx, r.eax as u16);
+}
+
+/// The NBP came back (or a RESTART_TFTP NBP did): close the API and the NIC.
+fn nbp_returned(info: &BootInfo, ctx: &mut pxeapi::ApiContext<'_>, ax: u16) {
+    let (calls, nested) = pxeapi::call_counts(info);
+    let clean = pxeapi::uninstall(info);
+    ctx.platform.nic.nic.close(ctx.platform.hal);
+    println!(
+        "softpxe: the NBP returned (AX={ax:04x}) after {calls} PXE API calls ({nested} nested){}",
+        if clean {
+            ""
+        } else {
+            "; INT 1Ah/15h were hooked by someone else and stay as they are"
+        }
+    );
 }
 
 fn banner(info: &BootInfo) {

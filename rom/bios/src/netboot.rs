@@ -5,7 +5,9 @@ use crate::keyboard;
 use crate::link::Link;
 use crate::time;
 use crate::{print, println};
+use core::cell::UnsafeCell;
 use core::net::Ipv4Addr;
+use core::sync::atomic::{AtomicBool, Ordering};
 use softpxe_net::dhcp::{self, Boot, DhcpClient, DhcpConfig, Event, OfferKind, ServerAddr, State};
 use softpxe_net::fixed::FixedBuf;
 use softpxe_net::tftp::{Mode, Sink, SinkFull, TftpClient, TftpConfig, TftpError, TftpState};
@@ -15,14 +17,65 @@ use softpxe_settings::{Host, Settings, Timing};
 /// Where the NBP goes (PXE 2.1 §4.4.5) and may grow up to (the resident part).
 pub const NBP_BASE: u32 = 0x7c00;
 
+static DEBUG: AtomicBool = AtomicBool::new(false);
+
+/// Whether `log = debug` is in effect (every PXE API call is then logged).
+pub fn debug_log() -> bool {
+    DEBUG.load(Ordering::Relaxed)
+}
+
+/// Copies of the DHCP conversation's packets for GET_CACHED_INFO: DISCOVER, ACK, and the
+/// proxy / boot-server reply (or the ACK again).
+pub struct Cached {
+    pub packets: [[u8; 1472]; 3],
+    pub lens: [usize; 3],
+}
+
+struct CachedCell(UnsafeCell<Cached>);
+// SAFETY: one CPU; written only at the end of the DHCP conversation, read when the NBP starts,
+// both from the core's single flow of control.
+unsafe impl Sync for CachedCell {}
+static CACHED: CachedCell = CachedCell(UnsafeCell::new(Cached {
+    packets: [[0; 1472]; 3],
+    lens: [0; 3],
+}));
+
+/// The packets of the last DHCP conversation.
+pub fn cached() -> &'static Cached {
+    // SAFETY: see CachedCell; no mutable reference is alive outside `keep_packets`.
+    unsafe { &*CACHED.0.get() }
+}
+
+fn keep_packets(client: &DhcpClient) {
+    // SAFETY: see CachedCell; called once, with no shared reference alive.
+    let c = unsafe { &mut *CACHED.0.get() };
+    for (i, p) in [
+        client.cached_discover(),
+        client.cached_ack(),
+        client.cached_reply(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let n = p.len().min(1472);
+        c.packets[i][..n].copy_from_slice(&p[..n]);
+        c.lens[i] = n;
+    }
+}
+
 /// A failed boot attempt, already reported on the console.
 #[derive(Debug)]
 pub struct Failed;
 
 /// What the conversation decided.
 pub enum Decision {
-    /// Boot the NBP of this many bytes, now at [`NBP_BASE`].
-    Nbp { size: u32 },
+    /// Boot the NBP of this many bytes, now at [`NBP_BASE`]; our address configuration.
+    Nbp {
+        size: u32,
+        ip: Ipv4Addr,
+        mask: Option<Ipv4Addr>,
+        gateway: Option<Ipv4Addr>,
+    },
     /// The boot menu's local-boot item: hand back to the BIOS.
     Local,
 }
@@ -33,6 +86,10 @@ fn now() -> Instant {
 
 /// Runs the whole conversation. `nbp_limit` is the first byte the NBP must not reach.
 pub fn run(link: &mut Link<'_>, settings: &Settings, nbp_limit: u32) -> Result<Decision, Failed> {
+    DEBUG.store(
+        settings.log() == softpxe_settings::LogLevel::Debug,
+        Ordering::Relaxed,
+    );
     let (server, file) = match settings.ip {
         Some(ip) => static_config(link, settings, ip)?,
         None => match dhcp_conversation(link, settings)? {
@@ -44,7 +101,13 @@ pub fn run(link: &mut Link<'_>, settings: &Settings, nbp_limit: u32) -> Result<D
         test_fetch(link, settings, server, test.as_str().as_bytes());
     }
     let size = fetch_nbp(link, settings, server, file.as_bytes(), nbp_limit)?;
-    Ok(Decision::Nbp { size })
+    let (ip, mask, gateway) = (link.iface.ip(), link.mask, link.gateway);
+    Ok(Decision::Nbp {
+        size,
+        ip,
+        mask,
+        gateway,
+    })
 }
 
 fn static_config(
@@ -52,7 +115,7 @@ fn static_config(
     settings: &Settings,
     ip: Ipv4Addr,
 ) -> Result<(Ipv4Addr, FixedBuf<128>), Failed> {
-    link.iface.configure(ip, settings.netmask, settings.gateway);
+    link.configure(ip, settings.netmask, settings.gateway);
     println!(
         "CLIENT IP: {ip}  MASK: {}  GATEWAY IP: {}  (static, from SOFTPXE.CFG)",
         settings.netmask.unwrap_or(Ipv4Addr::UNSPECIFIED),
@@ -136,6 +199,7 @@ fn dhcp_conversation(
         }
         if let Some(result) = client.outcome() {
             println!();
+            keep_packets(&client);
             return match result {
                 Ok(o) => {
                     let l = o.lease;
@@ -382,7 +446,8 @@ impl Sink for CheckSink {
     }
 }
 
-fn tftp_config(settings: &Settings) -> TftpConfig {
+/// The TFTP settings for the NBP, the diagnostic file and the PXE API's TFTP calls.
+pub fn tftp_config(settings: &Settings) -> TftpConfig {
     TftpConfig {
         windowsize: u16::from(settings.tftp_windowsize()),
         ..TftpConfig::default()

@@ -49,14 +49,23 @@ hdr_stack_top:  .long __stack_top
         .set    BI_CORE_PHYS, 28
         .set    BI_CORE_SIZE, 32
         .set    BI_BPB, 36
+        .set    BI_SCRATCH_OFF, 100
+        .set    BI_SCRATCH_SIZE, 102
         .set    BI_E820, 104
+        .set    BI_PXENV_ENTRY, BI_E820 + E820_MAX * 24
+        .set    BI_BANG_ENTRY, BI_PXENV_ENTRY + 2
+        .set    BI_INT1A, BI_PXENV_ENTRY + 4
+        .set    BI_INT15, BI_PXENV_ENTRY + 6
+        .set    BI_RES_DATA, BI_PXENV_ENTRY + 8
+        .set    BI_PXENV_STRUCT, BI_PXENV_ENTRY + 10
+        .set    BI_BANG_STRUCT, BI_PXENV_ENTRY + 12
+        .set    BI_SIZE, BI_PXENV_ENTRY + 16
 
         .balign 8
 bootinfo:
         .ascii  "SPXB"
         .word   1
-        .fill   BI_E820 - 6, 1, 0
-        .fill   E820_MAX * 24, 1, 0
+        .fill   BI_SIZE - 6, 1, 0
 
 prefix_main:
         cli
@@ -342,7 +351,15 @@ place_core:
 # Copy the resident part under the top of base memory (40:13 lowered by its size in KiB) and
 # patch the addresses that depend on where it landed.
         .set    RES_SIZE, res_end - res_start
-        .set    RES_KIB, (RES_SIZE + 1023) / 1024
+        # Not copied, only reserved behind the resident part: the NBP's stack and the PXE API's
+        # scratch buffers (cached DHCP packets, the UNDI receive buffer), both reachable from
+        # real mode. Offsets are in the resident segment.
+        .set    NBP_STACK_SIZE, 3072
+        .set    SCRATCH_SIZE, 5376          # softpxe_pxe::SCRATCH_SIZE (5294), checked by the core
+        .set    NBP_STACK_TOP, ((RES_SIZE + 15) & ~15) + NBP_STACK_SIZE
+        .set    SCRATCH_OFF, NBP_STACK_TOP
+        .set    RES_TOTAL, SCRATCH_OFF + SCRATCH_SIZE
+        .set    RES_KIB, (RES_TOTAL + 1023) / 1024
 install_resident:
         pushw   %ds
         xorw    %ax, %ax
@@ -355,7 +372,16 @@ install_resident:
         movw    %ax, bootinfo - _start + BI_BASE_AFTER
         shlw    $6, %ax                 # KiB -> paragraphs
         movw    %ax, bootinfo - _start + BI_RES_SEG
-        movl    $RES_SIZE, bootinfo - _start + BI_RES_SIZE
+        movl    $RES_TOTAL, bootinfo - _start + BI_RES_SIZE
+        movw    $SCRATCH_OFF, bootinfo - _start + BI_SCRATCH_OFF
+        movw    $SCRATCH_SIZE, bootinfo - _start + BI_SCRATCH_SIZE
+        movw    $pxenv_entry - res_start, bootinfo - _start + BI_PXENV_ENTRY
+        movw    $bang_entry - res_start, bootinfo - _start + BI_BANG_ENTRY
+        movw    $int1a_hook - res_start, bootinfo - _start + BI_INT1A
+        movw    $int15_hook - res_start, bootinfo - _start + BI_INT15
+        movw    $res_data - res_start, bootinfo - _start + BI_RES_DATA
+        movw    $pxenv_struct - res_start, bootinfo - _start + BI_PXENV_STRUCT
+        movw    $bang_struct - res_start, bootinfo - _start + BI_BANG_STRUCT
         movw    %ax, %es
         movw    $res_start - _start, %si
         xorw    %di, %di
@@ -370,6 +396,8 @@ install_resident:
         movl    %eax, %es:ret32_ptr - res_start
         leal    rm_call32 - res_start(%ebx), %eax
         movl    %eax, bootinfo - _start + BI_RM_CALL
+        leal    api32 - res_start(%ebx), %eax
+        movl    %eax, %es:api32_ptr - res_start
         movl    %ebx, %eax              # 16-bit descriptors: base = the resident part
         movw    %ax, %es:gdt - res_start + SEL_CODE16 + 2
         movw    %ax, %es:gdt - res_start + SEL_DATA16 + 2
@@ -543,6 +571,7 @@ rm_real:
         movl    %es:(%bx), %eax
         cmpb    $1, rmr_mode - res_start
         jne     1f
+        movw    $NBP_STACK_TOP, %sp     # the NBP gets its own stack (API calls use ours)
         pushl   rmr_push - res_start    # far call: SS:SP+4 will hold this far pointer
         movl    rmr_target - res_start, %eax
 1:      movl    %eax, int_vec - res_start
@@ -599,7 +628,262 @@ rm_ret32:
         rep movsl
         popal
         ret
+
         .code16
+# ---------------------------------------------------------------------------------------------
+# Data shared with the core (src/pxeapi.rs `ResData`; the core reaches it at resident + offset).
+        .balign 4
+res_data:
+api_opcode:     .word 0                 # +0
+api_seg:        .word 0                 # +2  parameter block SEG:OFF
+api_off:        .word 0                 # +4
+api_ax:         .word 0                 # +6  AX to return (0 success, 1 failure)
+api_busy:       .byte 0                 # +8  a call is inside the core
+api_entry_kind: .byte 0                 # +9  0 PXENV+ RMEntry, 1 !PXE EntryPointSP
+api_nested:     .word 0                 # +10 nested calls answered without the core
+core_api:       .long 0                 # +12 physical address of the core's handler, 0 = none
+hide_start:     .long 0                 # +16 memory the INT 15h hook hides (the core)
+hide_end:       .long 0                 # +20
+old_int1a:      .long 0                 # +24
+old_int15:      .long 0                 # +28
+nbp_ss:         .word 0                 # +32 the caller's stack during a call
+nbp_sp:         .word 0                 # +34
+api_saved_esp:  .long 0                 # +36
+api_calls:      .long 0                 # +40
+api32_ptr:      .long 0                 # patched: physical address of api32
+                .word SEL_CODE32
+
+# PXENV+ RMEntry: far call with BX = opcode, ES:DI = parameter block (PXE 2.1 §3.2).
+pxenv_entry:
+        pushfw
+        cli
+        movw    %bx, %cs:api_opcode - res_start
+        movw    %es, %cs:api_seg - res_start
+        movw    %di, %cs:api_off - res_start
+        movb    $0, %cs:api_entry_kind - res_start
+        jmp     api_common
+
+# !PXE EntryPointSP: far call with the opcode, then the parameter block's offset and segment on
+# the stack (pushed in reverse: segment first); the caller pops them.
+bang_entry:
+        pushfw
+        cli
+        pushw   %bp
+        movw    %sp, %bp
+        pushw   %ax
+        movw    8(%bp), %ax             # bp, flags, ip, cs, then opcode
+        movw    %ax, %cs:api_opcode - res_start
+        movw    10(%bp), %ax
+        movw    %ax, %cs:api_off - res_start
+        movw    12(%bp), %ax
+        movw    %ax, %cs:api_seg - res_start
+        popw    %ax
+        popw    %bp
+        movb    $1, %cs:api_entry_kind - res_start
+
+api_common:                             # flags of the caller on the stack, interrupts off
+        pushal
+        pushw   %ds
+        pushw   %es
+        pushw   %fs
+        pushw   %gs
+        cmpb    $0, %cs:api_busy - res_start
+        jne     api_nested_call
+        cmpl    $0, %cs:core_api - res_start
+        je      api_unavailable
+        movb    $1, %cs:api_busy - res_start
+        incl    %cs:api_calls - res_start
+        movw    %ss, %cs:nbp_ss - res_start
+        movw    %sp, %cs:nbp_sp - res_start
+        lgdtl   %cs:gdtr - res_start
+        movl    %cr0, %eax
+        orb     $1, %al
+        movl    %eax, %cr0
+        ljmpl   *%cs:api32_ptr - res_start
+
+        .code32
+api32:
+        movw    $SEL_DATA32, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %fs
+        movw    %ax, %gs
+        movw    %ax, %ss
+        call    1f
+1:      popl    %ebx
+        subl    $1b - res_start, %ebx
+        # The core is inside rm_call (the NBP runs in its far call): run below that frame, and
+        # keep saved_esp, which BIOS calls made by the handler overwrite.
+        movl    saved_esp - res_start(%ebx), %esp
+        movl    %esp, api_saved_esp - res_start(%ebx)
+        subl    $256, %esp
+        lidt    pm_idtr - res_start(%ebx)
+        leal    res_data - res_start(%ebx), %eax
+        pushl   %eax
+        call    *core_api - res_start(%ebx)
+        call    1f
+1:      popl    %ebx
+        subl    $1b - res_start, %ebx
+        movl    api_saved_esp - res_start(%ebx), %eax
+        movl    %eax, saved_esp - res_start(%ebx)
+        ljmp    $SEL_CODE16, $api_rm16 - res_start
+        .code16
+api_rm16:
+        movw    $SEL_DATA16, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %fs
+        movw    %ax, %gs
+        movw    %ax, %ss
+        movl    %cr0, %eax
+        andb    $0xfe, %al
+        movl    %eax, %cr0
+        pushw   %cs:res_seg - res_start
+        pushw   $api_real - res_start
+        lretw
+api_real:
+        lidt    %cs:rm_idtr - res_start
+        movw    %cs:nbp_ss - res_start, %ss
+        movw    %cs:nbp_sp - res_start, %sp
+        movb    $0, %cs:api_busy - res_start
+api_return:
+        popw    %gs
+        popw    %fs
+        popw    %es
+        popw    %ds
+        popal
+        popfw                           # the caller's interrupt flag
+        movw    %cs:api_ax - res_start, %ax
+        testw   %ax, %ax
+        jnz     2f
+        clc
+        lretw
+2:      stc
+        lretw
+
+# A call while another is inside the core (an NBP's interrupt handler calling UNDI_ISR): ISR
+# IN_START is answered "not ours" (softpxe drives the NIC polled unless asked otherwise), any
+# other call fails with PXENV_STATUS_FAILURE. The core is not entered.
+api_nested_call:
+        incw    %cs:api_nested - res_start
+api_unavailable:
+        lesw    %cs:api_off - res_start, %di
+        movw    $1, %es:(%di)           # Status = PXENV_STATUS_FAILURE
+        movw    $1, %cs:api_ax - res_start
+        cmpw    $0x0014, %cs:api_opcode - res_start
+        jne     api_return
+        cmpw    $1, %es:2(%di)          # FuncFlag = PXENV_UNDI_ISR_IN_START
+        jne     api_return
+        movw    $0, %es:(%di)           # Status = success
+        movw    $1, %es:2(%di)          # FuncFlag = PXENV_UNDI_ISR_OUT_NOT_OURS
+        movw    $0, %cs:api_ax - res_start
+        jmp     api_return
+
+# INT 1Ah AX=5650h: "is PXE there?" -> AX=564Eh, ES:BX = PXENV+, CF clear; others chained.
+int1a_hook:
+        cmpw    $0x5650, %ax
+        je      1f
+        ljmpw   *%cs:old_int1a - res_start
+1:      movw    $0x564e, %ax
+        pushw   %cs
+        popw    %es
+        movw    $pxenv_struct - res_start, %bx
+        clc
+        lretw   $2
+
+# INT 15h: E820, E801 and 88h answered by the BIOS, then trimmed so the memory of the core
+# (at the top of RAM) is not offered to the OS an NBP loads.
+int15_hook:
+        cmpl    $0xe820, %eax
+        je      3f
+        cmpw    $0xe801, %ax
+        je      5f
+        cmpb    $0x88, %ah
+        je      7f
+        ljmpw   *%cs:old_int15 - res_start
+3:      pushfw
+        lcallw  *%cs:old_int15 - res_start
+        jc      9f
+        pushal
+        cmpl    $1, %es:16(%di)         # usable RAM
+        jne     4f
+        cmpl    $0, %es:4(%di)          # below 4 GiB
+        jne     4f
+        movl    %es:(%di), %eax         # base
+        movl    %es:8(%di), %edx
+        addl    %eax, %edx              # end
+        jc      10f
+        cmpl    $0, %es:12(%di)
+        je      11f
+10:     movl    $0xffffffff, %edx
+11:     movl    %cs:hide_start - res_start, %ecx
+        cmpl    %eax, %ecx
+        jb      4f
+        cmpl    %edx, %ecx
+        jae     4f
+        subl    %eax, %ecx              # the entry ends where the core starts
+        movl    %ecx, %es:8(%di)
+        movl    $0, %es:12(%di)
+4:      popal
+        clc
+        lretw   $2
+5:      pushfw
+        lcallw  *%cs:old_int15 - res_start
+        jc      9f
+        pushl   %edx
+        movl    %cs:hide_start - res_start, %edx
+        cmpl    $0x1000000, %edx
+        jae     6f
+        subl    $0x100000, %edx         # the core is below 16 MiB: nothing above 1 MiB past it
+        shrl    $10, %edx
+        movw    %dx, %ax
+        movw    %dx, %cx
+        xorw    %bx, %bx
+        popl    %edx
+        xorw    %dx, %dx
+        clc
+        lretw   $2
+6:      subl    $0x1000000, %edx        # 64 KiB blocks above 16 MiB up to the core
+        shrl    $16, %edx
+        cmpw    %dx, %bx
+        jbe     12f
+        movw    %dx, %bx
+12:     movw    %dx, %ax
+        popl    %edx
+        cmpw    %ax, %dx
+        jbe     13f
+        movw    %ax, %dx
+13:     movw    $0x3c00, %ax            # 15 MiB between 1 and 16 MiB
+        movw    %ax, %cx
+        clc
+        lretw   $2
+7:      pushfw
+        lcallw  *%cs:old_int15 - res_start
+        jc      9f
+        pushl   %edx
+        movl    %cs:hide_start - res_start, %edx
+        subl    $0x100000, %edx
+        shrl    $10, %edx
+        cmpl    $0xffff, %edx
+        jbe     8f
+        movw    $0xffff, %dx
+8:      cmpw    %dx, %ax
+        jbe     14f
+        movw    %dx, %ax
+14:     popl    %edx
+        clc
+        lretw   $2
+9:      stc
+        lretw   $2
+
+# PXENV+ (44 bytes) and !PXE (88 bytes), filled in by the core before the NBP starts.
+        .balign 16
+pxenv_struct:
+        .fill   44, 1, 0
+        .balign 16
+bang_struct:
+        .fill   88, 1, 0
+
         .balign 4
 rm_stack:
         .fill   2048, 1, 0
