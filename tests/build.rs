@@ -13,4 +13,8 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("testnbp.0");
     fs::write(&out, flat_image(&elfs.join("testnbp"))).unwrap();
     println!("cargo:rustc-env=SOFTPXE_TESTNBP={}", out.display());
+    // apitest.0, the PXE API exerciser (tests/nbp/src/apitest.s), from the same package build
+    let apitest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("apitest.0");
+    fs::write(&apitest, flat_image(&elfs.join("apitest"))).unwrap();
+    println!("cargo:rustc-env=SOFTPXE_APITEST={}", apitest.display());
 }

@@ -49,13 +49,16 @@ fn floppy(dir: &Path, f: impl FnOnce(&mut softpxe_settings::Settings)) -> Result
     Ok(path)
 }
 
-/// A machine for `client`; `net` adds the NIC (user net or the LAN's tap).
+/// A machine for `client` on user net or the LAN tap. `screen`: copy the screen to COM1
+/// (`-nographic`; iPXE prints only there) - not while timing the test NBP, whose own COM1
+/// lines would interleave with the copied screen text.
 fn machine(
     client: Client,
     dir: &Path,
     q: Qemu,
     tap: bool,
     user: Option<(&Path, &str)>,
+    screen: bool,
 ) -> Result<Qemu> {
     let q = q.cpu("pentium2").memory(128);
     let rom = matches!(client, Client::IpxeRom);
@@ -73,9 +76,10 @@ fn machine(
     Ok(match client {
         Client::SoftpxeSpec => q.floppy(&floppy(dir, |_| {})?),
         Client::SoftpxeFast => q.floppy(&floppy(dir, |s| s.timing = Some(Timing::Fast))?),
-        Client::IpxeLkrn => q.args(&["-kernel", IPXE_LKRN, "-nographic"]),
-        Client::IpxeRom => q.args(&["-boot", "n", "-nographic"]),
-    })
+        Client::IpxeLkrn => q.args(&["-kernel", IPXE_LKRN]),
+        Client::IpxeRom => q.args(&["-boot", "n"]),
+    }
+    .args(if screen { &["-nographic"][..] } else { &[][..] }))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -108,6 +112,7 @@ fn boot_slirp(client: Client) -> Result<f64> {
             Qemu::bios(&name),
             false,
             Some((&tftp, "testnbp.0")),
+            false,
         )?;
         let run = q.run(&Wait::for_markers(&[NBP_STARTED], Duration::from_secs(120)))?;
         t.push(secs(&run, 0)?);
@@ -143,6 +148,7 @@ fn boot_lan(client: Client) -> Result<f64> {
             Qemu::bios("bench-lan").lan(&lan),
             true,
             None,
+            false,
         )?;
         let run = q.run(&Wait::for_markers(&[NBP_STARTED], Duration::from_secs(120)))?;
         t.push(secs(&run, 0)?);
@@ -227,7 +233,14 @@ fn tftp(client: Client, server: Server, windowsize: u8) -> Result<f64> {
                 BIG as f64 / (ms / 1000.0) / 1e6
             }
             Client::IpxeLkrn | Client::IpxeRom => {
-                let q = machine(client, lan.dir(), Qemu::bios(name).lan(&lan), true, None)?;
+                let q = machine(
+                    client,
+                    lan.dir(),
+                    Qemu::bios(name).lan(&lan),
+                    true,
+                    None,
+                    true,
+                )?;
                 let run = q.run(&Wait::for_markers(
                     &["bench-start", "bench-done"],
                     Duration::from_secs(300),

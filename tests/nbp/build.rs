@@ -11,6 +11,18 @@ fn main() {
         println!("cargo:rustc-link-arg-bin=testnbp={arg}");
     }
     println!("cargo:rustc-link-arg-bin=testnbp=-Wl,-T{dir}/nbp.ld");
+    // apitest.0 (src/apitest.s): the same layout, its own bin
+    for arg in [
+        "-nostartfiles",
+        "-nostdlib",
+        "-no-pie",
+        "-static",
+        "-Wl,--build-id=none",
+    ] {
+        println!("cargo:rustc-link-arg-bin=apitest={arg}");
+    }
+    println!("cargo:rustc-link-arg-bin=apitest=-Wl,-T{dir}/nbp.ld");
+    println!("cargo:rerun-if-changed=src/apitest.s");
     println!("cargo:rerun-if-changed=nbp.ld");
     println!("cargo:rerun-if-changed=src/nbp.s");
 }

@@ -242,3 +242,9 @@ mod tests {
         assert_eq!(shell_quote("a b"), "'a b'");
     }
 }
+
+/// apitest.0 (`tests/nbp/src/apitest.s`), the NBP that exercises the whole PXE API and reports
+/// every answer on COM1 (docs/api-test-nbp.md); built by this crate's build script.
+pub fn api_test_nbp() -> &'static Path {
+    Path::new(env!("SOFTPXE_APITEST"))
+}

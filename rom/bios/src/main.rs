@@ -18,6 +18,7 @@ mod nicsel;
 mod port;
 mod pxeapi;
 mod realmode;
+mod stackguard;
 mod time;
 
 use bootinfo::BootInfo;
@@ -56,6 +57,7 @@ extern "C" fn core_entry(info: *const BootInfo) -> ! {
     // SAFETY: the prefix passes its own `bootinfo`, filled in and laid out as BootInfo (asserted
     // in bootinfo.rs); we copy it before anything can overwrite the prefix's memory.
     let info: BootInfo = unsafe { core::ptr::read(info) };
+    stackguard::init();
     CORE_BASE.store(info.core_phys, Ordering::Relaxed);
     idt::init();
     realmode::init(info.rm_call);
@@ -92,6 +94,7 @@ pub fn finish(info: &BootInfo, ctx: &mut pxeapi::ApiContext<'_>, ax: u16) -> ! {
 /// Opens the NIC, runs the PXE conversation, starts the NBP; returns when there is nothing more
 /// to do here (the NBP returned, local boot was chosen, or the boot failed and no key was
 /// pressed to retry). The NIC is closed on every way out.
+#[inline(never)]
 fn network_boot(
     info: &BootInfo,
     settings: &softpxe_settings::Settings,
@@ -113,7 +116,6 @@ fn network_boot(
             let mut link = link::Link::new(hal, &mut chosen.nic);
             netboot::run(&mut link, settings, nbp_limit)
         };
-        chosen.nic.close(hal);
         match decision {
             Ok(netboot::Decision::Nbp {
                 size,
@@ -149,6 +151,7 @@ fn network_boot(
 
 /// Starts the NBP with the PXE API open to it: ES:BX = PXENV+, !PXE at SS:SP+4 (PXE 2.1
 /// §4.4.5). The NIC stays open for the NBP's UNDI/TFTP/UDP calls. Returns when the NBP returns.
+#[inline(never)]
 fn start_nbp(
     info: &BootInfo,
     settings: &softpxe_settings::Settings,
@@ -195,6 +198,13 @@ fn start_nbp(
         { bang.segment },
         { bang.offset }
     );
+    stackguard::check();
+    if netboot::debug_log() {
+        println!(
+            "softpxe: core stack used so far: {} bytes",
+            stackguard::high_water()
+        );
+    }
     let (es, bx) = (pxenv.segment, pxenv.offset);
     let (bs, bo) = (bang.segment, bang.offset);
     let mut r = RmRegs {

@@ -69,7 +69,9 @@ struct StackCell(UnsafeCell<Option<PxeStack>>);
 unsafe impl Sync for StackCell {}
 static STACK: StackCell = StackCell(UnsafeCell::new(None));
 
-/// The one PxeStack (about 30 KiB: kept out of the core's stack).
+/// The one PxeStack (about 40 KiB: kept out of the core's stack; not inlined, so that the
+/// temporary it is built in never inflates the callers' frames).
+#[inline(never)]
 pub fn new_stack(cfg: PxeConfig, mac: [u8; 6]) -> Option<&'static mut PxeStack> {
     // SAFETY: called once per network boot attempt from the core's main flow, when no API call
     // can be running; no other reference to the cell's content is alive then.

@@ -328,7 +328,11 @@ fn classify(frame: &[u8], station: [u8; 6]) -> (u8, u8) {
 pub(crate) fn isr(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
     with_block(p, at, |b: &mut UndiIsr, p| match b.FuncFlag {
         isr_flag::IN_START => {
-            let ours = p.ack_interrupt() || !s.rxq.is_empty();
+            // Polled callers (lpxelinux, FreeBSD, iPXE's undinet without an IRQ) ask IN_START
+            // first: look at the NIC now, and say OURS while anything waits to be reported.
+            let irq = p.ack_interrupt();
+            s.poll(p);
+            let ours = irq || !s.rxq.is_empty() || s.tx_unreported > 0;
             b.FuncFlag = if ours {
                 isr_flag::OUT_OURS
             } else {

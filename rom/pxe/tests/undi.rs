@@ -191,8 +191,8 @@ fn isr_polled_flow_delivers_frames_one_per_call() {
     );
     assert_eq!(
         { isr(&mut s, &mut f, isr::IN_START).FuncFlag },
-        isr::OUT_NOT_OURS,
-        "nothing queued yet"
+        isr::OUT_OURS,
+        "IN_START polls the NIC: a transmit and two frames wait"
     );
     let b = isr(&mut s, &mut f, isr::IN_PROCESS);
     assert_eq!({ b.FuncFlag }, isr::OUT_TRANSMIT);

@@ -735,6 +735,7 @@ api_rm16:
         movw    %ax, %fs
         movw    %ax, %gs
         movw    %ax, %ss
+        movw    $rm_stack_top - res_start, %sp  # free now: BIOS calls made by the handler are over
         movl    %cr0, %eax
         andb    $0xfe, %al
         movl    %eax, %cr0
@@ -817,13 +818,10 @@ int15_hook:
         je      11f
 10:     movl    $0xffffffff, %edx
 11:     movl    %cs:hide_start - res_start, %ecx
-        cmpl    %eax, %ecx
-        jb      4f
-        cmpl    %edx, %ecx
-        jae     4f
-        subl    %eax, %ecx              # the entry ends where the core starts
-        movl    %ecx, %es:8(%di)
-        movl    $0, %es:12(%di)
+        call    trim_entry              # the core at the top of RAM
+        movzwl  %cs:res_seg - res_start, %ecx
+        shll    $4, %ecx
+        call    trim_entry              # the resident part under 640 KiB (40:13 says so too)
 4:      popal
         clc
         lretw   $2
@@ -875,6 +873,18 @@ int15_hook:
         lretw   $2
 9:      stc
         lretw   $2
+
+# es:di = an E820 entry of usable RAM [eax, edx): if ecx lies inside, the entry ends at ecx.
+trim_entry:
+        cmpl    %eax, %ecx
+        jb      1f
+        cmpl    %edx, %ecx
+        jae     1f
+        movl    %ecx, %edx
+        subl    %eax, %ecx
+        movl    %ecx, %es:8(%di)
+        movl    $0, %es:12(%di)
+1:      ret
 
 # PXENV+ (44 bytes) and !PXE (88 bytes), filled in by the core before the NBP starts.
         .balign 16
