@@ -1,11 +1,16 @@
 //! The frame pump between the NIC and `softpxe_net`'s interface: receive frames and hand UDP
 //! datagrams to a state machine, answer ARP and ping, send what the state machines want sent.
 use crate::hal::BiosHal;
+use core::sync::atomic::{AtomicU32, Ordering};
 use softpxe_drivers::{AnyNic, Nic};
 use softpxe_net::iface::{Event, Interface, SendResult};
 use softpxe_net::{Instant, Transmit, UdpMeta};
 
 const FRAME: usize = 1536;
+
+/// Frames sent and received by the base code, for UNDI_GET_STATISTICS.
+pub static TX_FRAMES: AtomicU32 = AtomicU32::new(0);
+pub static RX_FRAMES: AtomicU32 = AtomicU32::new(0);
 
 /// The NIC, the interface and their buffers.
 pub struct Link<'a> {
@@ -50,6 +55,8 @@ impl<'a> Link<'a> {
     fn transmit_tx(&mut self, n: usize) {
         if self.nic.transmit(self.hal, &self.tx[..n]).is_err() {
             self.tx_errors += 1;
+        } else {
+            TX_FRAMES.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -74,13 +81,10 @@ impl<'a> Link<'a> {
         let Some(len) = self.nic.receive(self.hal, &mut self.rx) else {
             return false;
         };
+        RX_FRAMES.fetch_add(1, Ordering::Relaxed);
         match self.iface.handle_frame(now, &self.rx[..len], &mut self.tx) {
             Event::Udp(d) => deliver(&d.meta, d.payload),
-            Event::Reply(n) => {
-                if self.nic.transmit(self.hal, &self.tx[..n]).is_err() {
-                    self.tx_errors += 1;
-                }
-            }
+            Event::Reply(n) => self.transmit_tx(n),
             Event::Handled | Event::Dropped(_) => {}
         }
         true

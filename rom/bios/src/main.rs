@@ -178,6 +178,10 @@ fn start_nbp(
         return;
     };
     stack.configure(ip, mask, gateway);
+    stack.count_traffic(
+        link::TX_FRAMES.load(core::sync::atomic::Ordering::Relaxed),
+        link::RX_FRAMES.load(core::sync::atomic::Ordering::Relaxed),
+    );
     let mut platform = pxeapi::BiosPlatform::new(hal, chosen, pxeapi::Guard::new(info));
     let cached = netboot::cached();
     for i in 0..3 {

@@ -11,8 +11,7 @@ extern "C" {
 }
 
 fn bottom() -> *mut u32 {
-    // SAFETY: only the address of the linker symbol is taken.
-    unsafe { core::ptr::addr_of!(__stack_bottom) as *mut u32 }
+    core::ptr::addr_of!(__stack_bottom) as *mut u32
 }
 
 /// Paints the stack from its bottom to just below the current frame; call first thing in the
@@ -42,13 +41,8 @@ pub fn check() {
 
 /// Bytes of stack ever used, from the top down to the deepest untouched pattern word.
 pub fn high_water() -> usize {
-    // SAFETY: addresses of linker symbols only.
-    let (lo, hi) = unsafe {
-        (
-            core::ptr::addr_of!(__stack_bottom) as usize,
-            core::ptr::addr_of!(__stack_top) as usize,
-        )
-    };
+    let lo = core::ptr::addr_of!(__stack_bottom) as usize;
+    let hi = core::ptr::addr_of!(__stack_top) as usize;
     let mut untouched = 0;
     while untouched < (hi - lo) / 4 {
         // SAFETY: inside the stack.

@@ -196,6 +196,13 @@ impl PxeStack {
         a && b && c
     }
 
+    /// Add the frames the base code sent and received before the stack existed (DHCP, the NBP
+    /// download), so UNDI_GET_STATISTICS counts from when the NIC was opened, as a ROM does.
+    pub fn count_traffic(&mut self, xmit: u32, rcv: u32) {
+        self.stats.xmt_good = self.stats.xmt_good.wrapping_add(xmit);
+        self.stats.rcv_good = self.stats.rcv_good.wrapping_add(rcv);
+    }
+
     /// UNDI frame counters.
     pub fn stats(&self) -> Stats {
         self.stats

@@ -326,11 +326,13 @@ fn qemu_wait() -> Wait {
 struct Expect<'a> {
     client_ip: &'a str,
     server_ip: &'a str,
+    /// PCI vendor and device of the NIC, upper-case hex.
+    nic: (&'a str, &'a str),
 }
 
 /// What every iPXE run must show: discovery, cached packets, UNDI info, TFTP, unsupported calls,
 /// ARP, unload. Returns the parsed report for scenario-specific checks.
-fn check_ipxe(run: &Run, want: &Expect) -> Result<Report> {
+fn check_api(run: &Run, want: &Expect) -> Result<Report> {
     let r = Report::parse(&run.serial)?;
     ensure!(
         r.calls.len() >= 30,
@@ -444,8 +446,8 @@ fn check_ipxe(run: &Run, want: &Expect) -> Result<Report> {
     r.call("UNDI_GET_NIC_TYPE")?
         .ok()?
         .expect("nictype", "02")?
-        .expect("vendor", "8086")?
-        .expect("device", "100E")?
+        .expect("vendor", want.nic.0)?
+        .expect("device", want.nic.1)?
         .expect("class", "02")?;
     let stats = r.all("UNDI_GET_STATISTICS", "!PXE");
     ensure!(stats.len() == 2, "GET_STATISTICS twice expected");
@@ -549,11 +551,12 @@ fn ipxe_user_net_answers_the_pxe_api() -> Result<()> {
         run.name,
         run.elapsed.as_secs_f64()
     );
-    let r = check_ipxe(
+    let r = check_api(
         &run,
         &Expect {
             client_ip: "10.0.2.15",
             server_ip: "10.0.2.2",
+            nic: ("8086", "100E"),
         },
     )?;
     r.call("UDP_READ")?
@@ -632,11 +635,12 @@ fn ipxe_lan_answers_the_pxe_api_with_udp_echo() -> Result<()> {
         .map(|s| s.trim().to_string())
         .context("no boot server line")?;
     ensure!(client.starts_with("10.99.0."), "client address {client}");
-    let r = check_ipxe(
+    let r = check_api(
         &run,
         &Expect {
             client_ip: &client,
             server_ip: "10.99.0.2",
+            nic: ("8086", "100E"),
         },
     )?;
     r.call("UDP_READ")?
@@ -689,4 +693,86 @@ fn ipxe_user_net_apitest_returns_when_told() -> Result<()> {
         "nothing after the return:\n{after}"
     );
     Ok(())
+}
+
+// --- softpxe's own PXE API, on each NIC ------------------------------------------------------
+
+/// apitest.0 through softpxe's floppy (NIC ROM removed, `-cpu pentium`) on QEMU's user network,
+/// with the host's UDP echo: every call of the PXE API answered by softpxe.
+fn softpxe_user_net(model: &str, nic: (&str, &str)) -> Result<()> {
+    let name = format!("api-nbp-softpxe-{}", model.replace([',', '='], "-"));
+    let dir = run_dir(&format!("{name}-files"))?;
+    let echo = Echo::start("127.0.0.1:0")?;
+    let tftp = tftp_root(&dir, echo.port, 1)?;
+    let mut options = softpxe::BuildOptions::default();
+    options.settings.timing = Some(softpxe_settings::Timing::Fast);
+    let img = dir.join("boot.img");
+    softpxe::write_image_file(&img, &softpxe::build_floppy(&options)?, true)?;
+    let run = Qemu::bios(&name)
+        .floppy(&img)
+        .nic_user_tftp(model, &tftp, "apitest.0")
+        .run(&qemu_wait())?;
+    let echoed = echo.finish();
+    eprintln!(
+        "{}: {:.1} s, {echoed} datagram(s) echoed",
+        run.name,
+        run.elapsed.as_secs_f64()
+    );
+    let r = check_api(
+        &run,
+        &Expect {
+            client_ip: "10.0.2.15",
+            server_ip: "10.0.2.2",
+            nic,
+        },
+    )?;
+    r.call("UDP_READ")?
+        .ok()?
+        .expect("payload", "apitest ping")?
+        .expect("src_ip", "10.0.2.2")?
+        .expect("dest_ip", "10.0.2.15")?
+        .expect_hex("d_port", SRC_PORT as u32)?;
+    // softpxe hides its core from the memory map and reports no IRQ (polled UNDI)
+    r.call("UNDI_GET_INFORMATION")?.expect_hex("irq", 0)?;
+    let core = run
+        .serial
+        .lines()
+        .find_map(|l| l.strip_prefix("softpxe: core at "))
+        .and_then(|r| u64::from_str_radix(&r[..8], 16).ok())
+        .context("no core address")?;
+    for line in run
+        .serial
+        .lines()
+        .filter(|l| l.starts_with("apitest: E820 base=") && l.ends_with("type=00000001"))
+    {
+        let field = |k: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(k))
+                .and_then(|v| u64::from_str_radix(v, 16).ok())
+        };
+        let (base, len) = (
+            field("base=").context("base")?,
+            field("length=").context("length")?,
+        );
+        ensure!(
+            base + len <= core || base >= core,
+            "E820 RAM {line} covers the core at {core:x}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn softpxe_e1000_answers_the_pxe_api() -> Result<()> {
+    softpxe_user_net("e1000", ("8086", "100E"))
+}
+
+#[test]
+fn softpxe_rtl8139_answers_the_pxe_api() -> Result<()> {
+    softpxe_user_net("rtl8139", ("10EC", "8139"))
+}
+
+#[test]
+fn softpxe_virtio_answers_the_pxe_api() -> Result<()> {
+    softpxe_user_net("virtio-net-pci", ("1AF4", "1000"))
 }
