@@ -112,6 +112,11 @@ impl Server {
         self.inner.host
     }
 
+    /// The server's own log file, if it writes one.
+    pub fn log_path(&self) -> Option<&Path> {
+        self.inner.log.as_deref()
+    }
+
     /// The server's log file (if it writes one) followed by its stdout/stderr.
     pub fn log(&self) -> String {
         let mut text = String::new();

@@ -85,6 +85,9 @@ pub struct Wait {
     pub markers: Vec<String>,
     pub failures: Vec<String>,
     pub timeout: Duration,
+    /// Markers awaited in other files (a server's log), as (file, text); their times follow
+    /// the serial markers' in [`Run::marker_times`].
+    pub file_markers: Vec<(PathBuf, String)>,
 }
 
 impl Wait {
@@ -101,7 +104,15 @@ impl Wait {
                 "softpxe: disk error".into(),
             ],
             timeout,
+            file_markers: Vec::new(),
         }
+    }
+
+    /// Also wait for `text` to appear in `file` (e.g. dnsmasq's log).
+    pub fn and_file(mut self, file: &Path, text: &str) -> Self {
+        self.file_markers
+            .push((file.to_path_buf(), text.to_string()));
+        self
     }
 }
 
@@ -137,13 +148,23 @@ pub(crate) fn supervise(
     kill: impl Fn(&mut Child),
 ) -> Result<Run> {
     let start = Instant::now();
-    let mut marker_times = vec![None; wait.markers.len()];
+    let mut marker_times = vec![None; wait.markers.len() + wait.file_markers.len()];
     let mut exit_code = None;
     let serial = loop {
         let raw = fs::read(serial_path).unwrap_or_default();
         let text = strip_ansi(&String::from_utf8_lossy(&raw));
         for (i, m) in wait.markers.iter().enumerate() {
             if marker_times[i].is_none() && text.contains(m.as_str()) {
+                marker_times[i] = Some(start.elapsed());
+            }
+        }
+        for (j, (file, m)) in wait.file_markers.iter().enumerate() {
+            let i = wait.markers.len() + j;
+            if marker_times[i].is_none()
+                && fs::read_to_string(file)
+                    .unwrap_or_default()
+                    .contains(m.as_str())
+            {
                 marker_times[i] = Some(start.elapsed());
             }
         }
@@ -176,6 +197,7 @@ pub(crate) fn supervise(
     let missing: Vec<_> = wait
         .markers
         .iter()
+        .chain(wait.file_markers.iter().map(|(_, m)| m))
         .zip(&run.marker_times)
         .filter(|(_, t)| t.is_none())
         .map(|(m, _)| m.as_str())

@@ -376,7 +376,8 @@ extern "C" fn core_api(rd: *mut ResData) {
     rd.ax = out.exit;
     if ctx.stack_log() {
         println!(
-            "softpxe: PXE API {:04x} {} -> status {:04x}",
+            "softpxe: [{}] PXE API {:04x} {} -> status {:04x}",
+            time::now_us() / 1000,
             opcode.0,
             opcode.name().unwrap_or("?"),
             out.status.0

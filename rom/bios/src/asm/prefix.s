@@ -789,8 +789,7 @@ int1a_hook:
         pushw   %cs
         popw    %es
         movw    $pxenv_struct - res_start, %bx
-        clc
-        lretw   $2
+        jmp     hook_ok
 
 # INT 15h: E820, E801 and 88h answered by the BIOS, then trimmed so the memory of the core
 # (at the top of RAM) is not offered to the OS an NBP loads.
@@ -823,8 +822,7 @@ int15_hook:
         shll    $4, %ecx
         call    trim_entry              # the resident part under 640 KiB (40:13 says so too)
 4:      popal
-        clc
-        lretw   $2
+        jmp     hook_ok
 5:      pushfw
         lcallw  *%cs:old_int15 - res_start
         jc      9f
@@ -839,8 +837,7 @@ int15_hook:
         xorw    %bx, %bx
         popl    %edx
         xorw    %dx, %dx
-        clc
-        lretw   $2
+        jmp     hook_ok
 6:      subl    $0x1000000, %edx        # 64 KiB blocks above 16 MiB up to the core
         shrl    $16, %edx
         cmpw    %dx, %bx
@@ -853,8 +850,7 @@ int15_hook:
         movw    %ax, %dx
 13:     movw    $0x3c00, %ax            # 15 MiB between 1 and 16 MiB
         movw    %ax, %cx
-        clc
-        lretw   $2
+        jmp     hook_ok
 7:      pushfw
         lcallw  *%cs:old_int15 - res_start
         jc      9f
@@ -869,10 +865,23 @@ int15_hook:
         jbe     14f
         movw    %dx, %ax
 14:     popl    %edx
-        clc
-        lretw   $2
-9:      stc
-        lretw   $2
+        jmp     hook_ok
+9:      jmp     hook_err
+
+# Return from a hooked interrupt with CF set as the answer needs, and the caller's other flags
+# (its interrupt flag above all) as they were: IRET with the saved FLAGS patched.
+hook_ok:
+        pushw   %bp
+        movw    %sp, %bp
+        andw    $0xfffe, 6(%bp)
+        popw    %bp
+        iret
+hook_err:
+        pushw   %bp
+        movw    %sp, %bp
+        orw     $1, 6(%bp)
+        popw    %bp
+        iret
 
 # es:di = an E820 entry of usable RAM [eax, edx): if ecx lies inside, the entry ends at ecx.
 trim_entry:
