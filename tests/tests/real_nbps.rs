@@ -91,7 +91,7 @@ fn meminfo(nbp: &str, model: &str) -> Result<()> {
     let _d = dnsmasq(&lan, &root, &[&format!("--dhcp-boot={nbp}")])?;
     let img = floppy(lan.dir())?;
     let run = qemu(&lan, &img, model, "pentium").run(&Wait::for_markers(
-        &["PXELINUX 6.04", "DOS RAM:", "[-] reserved\n"],
+        &["PXELINUX 6.04", "DOS RAM:", "boot:"],
         Duration::from_secs(120),
     ))?;
     let core = core_address(&run)?;
