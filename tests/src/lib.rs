@@ -245,6 +245,12 @@ pub fn test_nbp() -> &'static Path {
     Path::new(env!("SOFTPXE_TESTNBP"))
 }
 
+/// apitest.0 (`tests/nbp/src/apitest.s`), the NBP that exercises the whole PXE API and reports
+/// every answer on COM1 (docs/api-test-nbp.md); built by this crate's build script.
+pub fn api_test_nbp() -> &'static Path {
+    Path::new(env!("SOFTPXE_APITEST"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,10 +269,4 @@ mod tests {
         assert_eq!(shell_quote("romfile="), "romfile=");
         assert_eq!(shell_quote("a b"), "'a b'");
     }
-}
-
-/// apitest.0 (`tests/nbp/src/apitest.s`), the NBP that exercises the whole PXE API and reports
-/// every answer on COM1 (docs/api-test-nbp.md); built by this crate's build script.
-pub fn api_test_nbp() -> &'static Path {
-    Path::new(env!("SOFTPXE_APITEST"))
 }
