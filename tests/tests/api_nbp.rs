@@ -734,6 +734,12 @@ fn softpxe_user_net(model: &str, nic: (&str, &str)) -> Result<()> {
         .expect_hex("d_port", SRC_PORT as u32)?;
     // softpxe hides its core from the memory map and reports no IRQ (polled UNDI)
     r.call("UNDI_GET_INFORMATION")?.expect_hex("irq", 0)?;
+    // STOP_UNDI took the hooks off and gave the base memory back
+    let after = r.line("apitest: base memory after unload ")?;
+    ensure!(
+        after.contains(" 639 KiB"),
+        "base memory not given back: {after}"
+    );
     let core = run
         .serial
         .lines()

@@ -224,7 +224,8 @@ fn start_nbp(
 /// The NBP came back (or a RESTART_TFTP NBP did): close the API and the NIC.
 fn nbp_returned(info: &BootInfo, ctx: &mut pxeapi::ApiContext<'_>, ax: u16) {
     let (calls, nested) = pxeapi::call_counts(info);
-    let clean = pxeapi::uninstall(info);
+    // after STOP_UNDI the hooks are already off (or deliberately kept: KEEP_UNDI)
+    let clean = ctx.unloaded || pxeapi::uninstall(info);
     ctx.platform.nic.nic.close(ctx.platform.hal);
     println!(
         "softpxe: the NBP returned (AX={ax:04x}) after {calls} PXE API calls ({nested} nested){}",

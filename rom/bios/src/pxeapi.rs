@@ -324,7 +324,7 @@ pub fn install(ctx: &mut ApiContext<'_>) -> (SegOff16, SegOff16) {
     ivt_set(0x1a, (u32::from(rs) << 16) | u32::from(info.int1a_hook));
     ivt_set(0x15, (u32::from(rs) << 16) | u32::from(info.int15_hook));
     CONTEXT.store(
-        ctx as *mut ApiContext<'_> as *mut ApiContext<'static>,
+        (ctx as *mut ApiContext<'_>).cast::<ApiContext<'static>>(),
         Ordering::Release,
     );
     (
@@ -385,7 +385,20 @@ extern "C" fn core_api(rd: *mut ResData) {
     }
     match out.action {
         Some(Action::Unload) => {
+            // STOP_UNDI: the NIC is stopped (the handler closed it). Take the hooks off and, if
+            // nobody has taken base memory below ours since, give it back (PXE 2.1 §4.4.6). The
+            // dispatcher answered KEEP_UNDI instead when the hooks could not come off.
             ctx.unloaded = true;
+            let info = ctx.info;
+            if uninstall(info) {
+                // SAFETY: 40:13 is the BIOS data area's base memory size (KiB).
+                unsafe {
+                    let fbms = 0x413 as *mut u16;
+                    if core::ptr::read_volatile(fbms) == info.base_kib_after {
+                        core::ptr::write_volatile(fbms, info.base_kib_before);
+                    }
+                }
+            }
         }
         Some(Action::StartNbp { size }) => {
             // RESTART_TFTP: the calling NBP is not returned to; the new one starts like the
