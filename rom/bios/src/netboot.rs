@@ -12,7 +12,7 @@ use softpxe_net::dhcp::{self, Boot, DhcpClient, DhcpConfig, Event, OfferKind, Se
 use softpxe_net::fixed::FixedBuf;
 use softpxe_net::tftp::{Mode, Sink, SinkFull, TftpClient, TftpConfig, TftpError, TftpState};
 use softpxe_net::{Instant, Transmit, UdpMeta};
-use softpxe_settings::{Host, Settings, Timing};
+use softpxe_settings::{Discovery, Host, Settings, Timing};
 
 /// Where the NBP goes (PXE 2.1 §4.4.5) and may grow up to (the resident part).
 pub const NBP_BASE: u32 = 0x7c00;
@@ -154,6 +154,16 @@ fn dhcp_conversation(
         Timing::Spec => dhcp::Timing::Spec,
         Timing::Fast => dhcp::Timing::Fast,
     };
+    // `discovery =` overrides the server's discovery control (option 43.6) bit by bit
+    use dhcp::pxe::control::{NO_BROADCAST, NO_MULTICAST, USE_FILENAME};
+    (cfg.discovery_set, cfg.discovery_clear) = match settings.discovery() {
+        Discovery::Auto => (0, 0),
+        Discovery::Skip => (USE_FILENAME, 0),
+        Discovery::Broadcast => (NO_MULTICAST, NO_BROADCAST | USE_FILENAME),
+        Discovery::Multicast => (NO_BROADCAST, NO_MULTICAST | USE_FILENAME),
+        Discovery::Unicast => (NO_BROADCAST | NO_MULTICAST, USE_FILENAME),
+    };
+    cfg.menu_timeout = settings.menu_timeout;
     let u = cfg.uuid;
     println!(
         "GUID: {:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}",

@@ -599,3 +599,43 @@ fn vendor_class_and_uuid_helpers() {
     assert_eq!(&u[10..], &MAC);
     assert_ne!(uuid_from_mac([0; 6]), u);
 }
+
+#[test]
+fn local_menu_timeout_replaces_the_servers_prompt() {
+    let mut cfg = DhcpConfig::new(MAC, XID);
+    cfg.menu_timeout = Some(1);
+    let mut c = DhcpClient::new(cfg, Instant(0));
+    to_ack(
+        &mut c,
+        &[
+            (DHCP_SRV, Reply::dhcp(OFFER, DHCP_SRV, OUR_IP)),
+            (PROXY, discovery_proxy(0, Some(b"\x05Press F8 for menu"))),
+        ],
+        Reply::dhcp(ACK, DHCP_SRV, OUR_IP),
+    );
+    assert_eq!(c.state(), State::Menu);
+    assert_eq!(
+        c.next_deadline(),
+        Some(ms(5100)),
+        "1 s from the menu, not the server's 5 s"
+    );
+}
+
+#[test]
+fn local_discovery_override_skips_to_the_servers_file() {
+    let proxy = discovery_proxy(0, Some(&[5, b'x']))
+        .file(b"direct.0")
+        .siaddr(PROXY);
+    let mut cfg = DhcpConfig::new(MAC, XID);
+    cfg.discovery_set = control::USE_FILENAME;
+    let mut c = DhcpClient::new(cfg, Instant(0));
+    to_ack(
+        &mut c,
+        &[
+            (DHCP_SRV, Reply::dhcp(OFFER, DHCP_SRV, OUR_IP)),
+            (PROXY, proxy),
+        ],
+        Reply::dhcp(ACK, DHCP_SRV, OUR_IP),
+    );
+    assert_eq!(done(&c).boot_file.as_str(), "direct.0");
+}

@@ -533,9 +533,9 @@ impl DhcpClient {
         self.pxe_src = Some(src);
         let has_file = Packet::new_checked(self.pxe_bytes()).is_ok_and(|p| boot_file_of(&p));
         let o = self.pxe_options();
-        let ctrl = o.discovery_control;
+        let ctrl = self.control(o.discovery_control);
         let first_item = o.menu().next().map(|i| i.item_type);
-        let prompt = o.prompt.map(|(t, _)| t);
+        let prompt = self.cfg.menu_timeout.or(o.prompt.map(|(t, _)| t));
         let first_server = o.boot_servers().next().map(|s| s.server_type);
         if ctrl & control::USE_FILENAME != 0 && has_file {
             self.finish(Boot::Network);
@@ -566,9 +566,14 @@ impl DhcpClient {
         }
     }
 
+    /// The server's discovery control with the local overrides applied.
+    fn control(&self, server: u8) -> u8 {
+        (server | self.cfg.discovery_set) & !self.cfg.discovery_clear
+    }
+
     fn start_discovery(&mut self, now: Instant, item_type: u16) {
         let o = self.pxe_options();
-        let ctrl = o.discovery_control;
+        let ctrl = self.control(o.discovery_control);
         let mut targets = [Ipv4Addr::UNSPECIFIED; MAX_TARGETS];
         let mut n = 0;
         let mut listed = [Ipv4Addr::UNSPECIFIED; MAX_TARGETS];

@@ -71,6 +71,13 @@ pub struct DhcpConfig {
     pub max_message_size: u16,
     /// How many times a NAK or an unanswered REQUEST may restart discovery.
     pub max_restarts: u8,
+    /// Local overrides of the server's discovery control (43.6): bits forced on, then off
+    /// (`discovery =` in SOFTPXE.CFG; `pxe::control`).
+    pub discovery_set: u8,
+    pub discovery_clear: u8,
+    /// Local menu prompt timeout in seconds, replacing the server's (43.10); also applies to
+    /// a menu the server sent without a prompt. 255 waits for a key, 0 takes the first item.
+    pub menu_timeout: Option<u8>,
 }
 
 impl DhcpConfig {
@@ -87,6 +94,9 @@ impl DhcpConfig {
             timing: Timing::Spec,
             max_message_size: 1464,
             max_restarts: 3,
+            discovery_set: 0,
+            discovery_clear: 0,
+            menu_timeout: None,
         }
     }
 }
