@@ -122,6 +122,9 @@ pub struct SettingFlags {
     /// Diagnostic: a file to fetch over TFTP before the NBP, reporting its speed
     #[arg(long, value_name = "FILE", value_parser = checked(Key::TestFile))]
     pub test_file: Option<String>,
+    /// Diagnostic: raise a CPU exception in the firmware (ud, de, gp) to see its report
+    #[arg(long, value_name = "FAULT", value_parser = checked(Key::TestFault))]
+    pub test_fault: Option<String>,
 }
 
 impl SettingFlags {
@@ -140,6 +143,7 @@ impl SettingFlags {
             (Key::MenuTimeout, &self.menu_timeout),
             (Key::TftpWindowsize, &self.tftp_windowsize),
             (Key::TestFile, &self.test_file),
+            (Key::TestFault, &self.test_fault),
         ];
         for (key, value) in flags {
             if let Some(v) = value {

@@ -22,7 +22,7 @@ mod tests;
 
 pub use error::{ErrorKind, LineError};
 pub use parse::parse;
-pub use value::{Discovery, Host, LogLevel, NicSelect, Text, Timing};
+pub use value::{Discovery, Fault, Host, LogLevel, NicSelect, Text, Timing};
 pub use write::{default_text, write, ValueDisplay};
 
 use core::net::Ipv4Addr;
@@ -63,6 +63,10 @@ pub struct Settings {
     /// A diagnostic: a file fetched over TFTP after DHCP and before the NBP, to show the
     /// transfer works and how fast it is (its bytes are checked, counted and discarded).
     pub test_file: Option<Text>,
+    /// A diagnostic: raise this CPU exception in the core after reading the settings, to see
+    /// the exception report on this machine (`ud` invalid opcode, `de` divide error, `gp`
+    /// general protection).
+    pub test_fault: Option<Fault>,
 }
 
 /// The TFTP window size asked for when `tftp_windowsize` is not set.
@@ -85,11 +89,12 @@ pub enum Key {
     Log,
     TftpWindowsize,
     TestFile,
+    TestFault,
 }
 
 impl Key {
     /// All keys, in canonical order.
-    pub const ALL: [Key; 14] = [
+    pub const ALL: [Key; 15] = [
         Key::VendorClass,
         Key::NextServer,
         Key::BootFile,
@@ -104,6 +109,7 @@ impl Key {
         Key::Log,
         Key::TftpWindowsize,
         Key::TestFile,
+        Key::TestFault,
     ];
 
     /// The key as written in the file (lower case).
@@ -123,6 +129,7 @@ impl Key {
             Key::Log => "log",
             Key::TftpWindowsize => "tftp_windowsize",
             Key::TestFile => "test_file",
+            Key::TestFault => "test_fault",
         }
     }
 
@@ -143,6 +150,7 @@ impl Key {
             Key::Log => "log verbosity: quiet, info, debug",
             Key::TftpWindowsize => "TFTP window size (RFC 7440) to ask for, 1-64; 1 turns it off",
             Key::TestFile => "diagnostic: fetch this file before the NBP and report its speed",
+            Key::TestFault => "diagnostic: raise a CPU exception (ud, de, gp) to see its report",
         }
     }
 
@@ -178,6 +186,7 @@ impl Settings {
             Key::Log => self.log = None,
             Key::TftpWindowsize => self.tftp_windowsize = None,
             Key::TestFile => self.test_file = None,
+            Key::TestFault => self.test_fault = None,
         }
     }
 
@@ -198,6 +207,7 @@ impl Settings {
             Key::Log => self.log.is_some(),
             Key::TftpWindowsize => self.tftp_windowsize.is_some(),
             Key::TestFile => self.test_file.is_some(),
+            Key::TestFault => self.test_fault.is_some(),
         }
     }
 

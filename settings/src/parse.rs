@@ -3,7 +3,7 @@
 
 use crate::value::{is_contiguous_mask, parse_ipv4, prefix_to_mask};
 use crate::{
-    Discovery, ErrorKind, Host, Key, LineError, LogLevel, NicSelect, Settings, Text, Timing,
+    Discovery, ErrorKind, Fault, Host, Key, LineError, LogLevel, NicSelect, Settings, Text, Timing,
 };
 
 /// Parses the file. Every bad line is passed to `report` and skipped; this never fails and never
@@ -101,6 +101,7 @@ pub(crate) fn apply(settings: &mut Settings, key: Key, value: &[u8]) -> Result<(
             n => settings.tftp_windowsize = Some(n),
         },
         Key::TestFile => settings.test_file = Some(Text::new(value)?),
+        Key::TestFault => settings.test_fault = Some(Fault::parse(value)?),
     }
     Ok(())
 }

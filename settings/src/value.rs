@@ -205,6 +205,18 @@ keyword_enum!(
     Debug = "debug",
 });
 
+keyword_enum!(
+    /// `test_fault`: a CPU exception the firmware raises on purpose (a diagnostic).
+    Fault, "ud, de or gp", {
+    /// Invalid opcode (#UD, vector 6; the default of the type, never used unset).
+    #[default]
+    Ud = "ud",
+    /// Divide error (#DE, vector 0).
+    De = "de",
+    /// General protection (#GP, vector 13): a segment register loaded with a bad selector.
+    Gp = "gp",
+});
+
 impl Timing {
     /// DHCP retry timeouts in seconds.
     pub const fn retries_secs(self) -> [u8; 4] {

@@ -82,6 +82,7 @@ impl fmt::Display for ValueDisplay<'_> {
             Key::Log => opt(&s.log, f),
             Key::TftpWindowsize => opt(&s.tftp_windowsize, f),
             Key::TestFile => opt(&s.test_file, f),
+            Key::TestFault => opt(&s.test_fault, f),
         }
     }
 }

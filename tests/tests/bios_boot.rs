@@ -186,3 +186,44 @@ fn first_cluster(img: &std::path::Path, name: &[u8; 11]) -> Result<u16> {
         .map(|e| le16(e + 26))
         .context("file not in the root directory")
 }
+
+/// `test_fault` makes the core raise a CPU exception after the settings are read: the IDT
+/// reports vector, EIP, error code and CR2 on COM1 instead of a triple fault.
+#[test]
+fn cpu_exceptions_are_reported_not_triple_faults() -> Result<()> {
+    use softpxe_settings::Fault;
+    for (fault, vector, name) in [
+        (Fault::Ud, 6, "invalid opcode"),
+        (Fault::De, 0, "divide error"),
+        (Fault::Gp, 13, "general protection"),
+    ] {
+        let run_name = format!("qemu-fault-{fault}");
+        let dir = run_dir(&format!("{run_name}-image"))?;
+        let mut options = BuildOptions::default();
+        options.settings.test_fault = Some(fault);
+        let img = dir.join("boot.img");
+        softpxe::write_image_file(&img, &softpxe::build_floppy(&options)?, false)?;
+        let marker = format!("softpxe: CPU exception {vector} ({name}) at EIP ");
+        let run = Qemu::bios(&run_name).floppy(&img).run(&Wait::for_markers(
+            &[BANNER, &marker],
+            Duration::from_secs(60),
+        ))?;
+        let line = run
+            .serial
+            .lines()
+            .find(|l| l.starts_with(&marker))
+            .unwrap_or_default();
+        assert!(
+            line.contains("error code") && line.contains("CR2"),
+            "{line}"
+        );
+        run.expect("core offset")?;
+        if fault == Fault::Gp {
+            assert!(
+                line.contains("error code 00001234"),
+                "the #GP error code names the selector: {line}"
+            );
+        }
+    }
+    Ok(())
+}

@@ -109,3 +109,20 @@ extern "C" fn exception_handler(frame: &ExceptionFrame) -> ! {
     );
     crate::halt()
 }
+
+/// `test_fault` in SOFTPXE.CFG: raise the exception on purpose, to show the report works.
+pub fn raise(fault: softpxe_settings::Fault) {
+    crate::println!("softpxe: test_fault = {fault}: raising it now");
+    match fault {
+        // SAFETY: deliberately faulting; the handler reports and halts, nothing returns here.
+        softpxe_settings::Fault::Ud => unsafe { core::arch::asm!("ud2", options(nomem, nostack)) },
+        // SAFETY: as above: a 32-bit division by zero.
+        softpxe_settings::Fault::De => unsafe {
+            core::arch::asm!("xor ecx, ecx", "div ecx", out("eax") _, out("edx") _, out("ecx") _, options(nomem, nostack))
+        },
+        // SAFETY: as above: selector 0x1234 is past the GDT's limit.
+        softpxe_settings::Fault::Gp => unsafe {
+            core::arch::asm!("mov ax, 0x1234", "mov fs, ax", out("eax") _, options(nomem, nostack))
+        },
+    }
+}

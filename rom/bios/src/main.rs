@@ -65,6 +65,9 @@ extern "C" fn core_entry(info: *const BootInfo) -> ! {
     let tsc = time::calibrate();
     let mut disk = disk::BootDisk::new(&info);
     let settings = config::load(&mut disk);
+    if let Some(fault) = settings.test_fault {
+        idt::raise(fault);
+    }
     let mut hal = hal::BiosHal::new();
     if let Some(mut chosen) = nicsel::choose(&mut hal, &settings) {
         network_boot(&info, &settings, &mut hal, &mut chosen, tsc);
