@@ -38,6 +38,13 @@ fn main() {
     };
     fs::write(out.join("bootsect_fat12.bin"), boot("bootsect-fat12")).unwrap();
     fs::write(out.join("vbr_fat16.bin"), boot("vbr-fat16")).unwrap();
+    let vbr32 = flat_image(&elfs.join("vbr-fat32"));
+    assert!(
+        vbr32.len() == 1024,
+        "vbr-fat32: {} bytes, want 1024",
+        vbr32.len()
+    );
+    fs::write(out.join("vbr_fat32.bin"), vbr32).unwrap();
     fs::write(out.join("mbr.bin"), boot("mbr")).unwrap();
     let sys_elf = elfs.join("softpxe-sys");
     check_relocations(&sys_elf);
@@ -46,6 +53,7 @@ fn main() {
         out.join("firmware.rs"),
         "pub static BOOTSECT_FAT12: &[u8; 512] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/bootsect_fat12.bin\"));\n\
          pub static VBR_FAT16: &[u8; 512] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/vbr_fat16.bin\"));\n\
+         pub static VBR_FAT32: &[u8; 1024] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/vbr_fat32.bin\"));\n\
          pub static MBR: &[u8; 512] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/mbr.bin\"));\n\
          pub static SOFTPXE_SYS: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/softpxe.sys\"));\n",
     )

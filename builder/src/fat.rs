@@ -71,7 +71,15 @@ pub mod bpb {
     pub const VOLUME_LABEL: usize = 0x2B;
     /// First byte after the FAT12/16 extended BPB: the boot code starts here.
     pub const END: usize = 0x3E;
+    /// FAT32: drive number, volume label, and the first byte of boot code.
+    pub const DRIVE_NUMBER_32: usize = 0x40;
+    pub const VOLUME_LABEL_32: usize = 0x47;
+    pub const END_32: usize = 0x5A;
 }
+
+/// Reserved sector of a FAT32 volume that holds the second half of softpxe's boot record
+/// (sector 1 is FSInfo, 6 the backup boot sector; 2 is free).
+pub const FAT32_STAGE2_SECTOR: usize = 2;
 
 /// Geometry and identity of a FAT12/16 volume to create.
 #[derive(Clone, Debug)]
@@ -94,7 +102,7 @@ pub struct VolumeSpec {
 pub fn make_volume(
     volume: &mut [u8],
     spec: &VolumeSpec,
-    boot_template: &[u8; SECTOR],
+    boot_template: &[u8],
     files: &[(&str, &[u8])],
 ) -> Result<()> {
     ensure!(
@@ -126,9 +134,55 @@ pub fn make_volume(
         "fatfs made a {fat_type:?} volume, expected {:?}",
         spec.fat_type
     );
-    tidy_root_dir(volume).context("writing FAT root directory")?;
-    patch_boot_sector(&mut volume[..SECTOR], spec, boot_template);
+    if fat_type == FatType::Fat32 {
+        // The FAT32 root directory is a cluster chain: fatfs (without `alloc`) writes plain
+        // 8.3 entries in order there; the label lives in the BPB only.
+        ensure!(
+            boot_template.len() == 2 * SECTOR,
+            "the FAT32 boot record has two sectors"
+        );
+        patch_boot_sector_32(volume, spec, boot_template);
+    } else {
+        tidy_root_dir(volume).context("writing FAT root directory")?;
+        let template: &[u8; SECTOR] = boot_template
+            .try_into()
+            .context("a one-sector boot record")?;
+        patch_boot_sector(&mut volume[..SECTOR], spec, template);
+    }
     Ok(())
+}
+
+/// FAT32: the template's jump and code (0x5A..0x200) over sector 0, its second sector into
+/// reserved sector 2; drive number, hidden sectors and label in the FAT32 BPB.
+fn patch_boot_sector_32(volume: &mut [u8], spec: &VolumeSpec, template: &[u8]) {
+    let boot = &mut volume[..SECTOR];
+    boot[..3].copy_from_slice(&template[..3]);
+    boot[bpb::END_32..SECTOR].copy_from_slice(&template[bpb::END_32..SECTOR]);
+    boot[bpb::DRIVE_NUMBER_32] = spec.drive_number;
+    boot[bpb::HIDDEN_SECTORS..bpb::HIDDEN_SECTORS + 4]
+        .copy_from_slice(&spec.hidden_sectors.to_le_bytes());
+    boot[bpb::VOLUME_LABEL_32..bpb::VOLUME_LABEL_32 + 11].copy_from_slice(&VOLUME_LABEL);
+    // the label entry after the two files, in the root directory's first cluster
+    let spc = usize::from(volume[bpb::SECTORS_PER_CLUSTER]);
+    let data = usize::from(le16(volume, bpb::RESERVED_SECTORS))
+        + usize::from(volume[bpb::FATS]) * le32(volume, 0x24) as usize;
+    let root = (data + (le32(volume, 0x2C) as usize).saturating_sub(2) * spc) * SECTOR;
+    if let Some(dir) = volume.get_mut(root..root + SECTOR) {
+        if let Some(free) = dir.chunks_exact_mut(32).find(|e| e[0] == 0) {
+            free.fill(0);
+            free[..11].copy_from_slice(&VOLUME_LABEL);
+            free[11] = 0x08; // ATTR_VOLUME_ID
+            free[24..26].copy_from_slice(&FIXED_DOS_DATE.to_le_bytes());
+        }
+    }
+    let at = FAT32_STAGE2_SECTOR * SECTOR;
+    volume[at..at + SECTOR].copy_from_slice(&template[SECTOR..]);
+    // the backup boot sector (BPB offset 0x32, normally 6) must match sector 0
+    let backup = usize::from(le16(volume, 0x32));
+    if backup != 0 && backup != FAT32_STAGE2_SECTOR && (backup + 1) * SECTOR <= volume.len() {
+        let (head, rest) = volume.split_at_mut(backup * SECTOR);
+        rest[..SECTOR].copy_from_slice(&head[..SECTOR]);
+    }
 }
 
 fn write_files(volume: &mut [u8], files: &[(&str, &[u8])]) -> Result<FatType> {

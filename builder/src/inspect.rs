@@ -179,13 +179,21 @@ fn read_volume(bytes: &[u8]) -> Result<VolumeContents> {
     let copy = bytes.to_vec();
     let (fat_type, files, sys, cfg) = std::panic::catch_unwind(move || read_root(copy))
         .map_err(|_| anyhow::anyhow!("the FAT volume is corrupt (fatfs failed on it)"))??;
+    // the extended BPB sits 0x1C bytes further on FAT32
+    let shift = if fat_type == "FAT32" {
+        bpb::END_32 - bpb::END
+    } else {
+        0
+    };
     let volume = Volume {
+        label: String::from_utf8_lossy(
+            &boot[bpb::VOLUME_LABEL + shift..bpb::VOLUME_LABEL + shift + 11],
+        )
+        .trim_end()
+        .to_string(),
+        volume_id: le32(boot, bpb::VOLUME_ID + shift),
+        drive_number: boot[bpb::DRIVE_NUMBER + shift],
         fat_type,
-        label: String::from_utf8_lossy(&boot[bpb::VOLUME_LABEL..bpb::VOLUME_LABEL + 11])
-            .trim_end()
-            .to_string(),
-        volume_id: le32(boot, bpb::VOLUME_ID),
-        drive_number: boot[bpb::DRIVE_NUMBER],
         hidden_sectors: le32(boot, bpb::HIDDEN_SECTORS),
         files,
     };

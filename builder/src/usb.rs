@@ -13,6 +13,8 @@ use std::io::Cursor;
 pub const PARTITION_START_LBA: u32 = 2048;
 /// MBR partition type of the FAT16 partition (FAT16, over 32 MiB; understood by every BIOS).
 pub const PARTITION_TYPE: u8 = 0x06;
+/// MBR partition type for the FAT32 partition (FAT32 with LBA).
+pub const PARTITION_TYPE_FAT32: u8 = 0x0C;
 /// Disk signature in the MBR: fixed, so images are reproducible ("SPXE").
 pub const DISK_SIGNATURE: [u8; 4] = *b"SPXE";
 /// CHS geometry reported in the BPB and used for the MBR's CHS fields.
@@ -24,8 +26,10 @@ const MIB: u64 = 1024 * 1024;
 pub const USB_DEFAULT_SIZE: u64 = 32 * MIB;
 /// Smallest disk: the partition must hold enough clusters for FAT16.
 pub const USB_MIN_SIZE: u64 = 16 * MIB;
-/// Largest disk for FAT16 (2 GiB); bigger needs FAT32, not supported yet.
-pub const USB_MAX_SIZE: u64 = 2048 * MIB;
+/// Largest disk image (built in memory).
+pub const USB_MAX_SIZE: u64 = 4096 * MIB;
+/// From this size on the partition is FAT32 (as Windows formats sticks), below it FAT16.
+pub const USB_FAT32_FROM: u64 = 512 * MIB;
 
 /// Parses a size such as `32M`, `1G`, `65536K` or `33554432` (bytes). Suffixes are binary
 /// (K = 1024) and case-insensitive; an optional trailing `B`/`iB` is accepted.
@@ -53,8 +57,8 @@ pub fn parse_size(s: &str) -> Result<u64> {
 pub fn check_size(size: u64) -> Result<()> {
     if size > USB_MAX_SIZE {
         bail!(
-            "USB image size {} is over 2G: that needs FAT32, which is not supported yet \
-             (use --size 2G or less)",
+            "USB image size {} is over 4G, the largest image softpxe builds (it is built in \
+             memory; the boot medium needs only a few MiB)",
             human(size)
         );
     }
@@ -90,8 +94,13 @@ pub fn build_usb(options: &BuildOptions, size: u64) -> Result<Vec<u8>> {
     write_mbr(&mut image, total_sectors, part_sectors)
         .context("writing the MBR partition table")?;
 
+    let fat32 = size >= USB_FAT32_FROM;
     let spec = VolumeSpec {
-        fat_type: FatType::Fat16,
+        fat_type: if fat32 {
+            FatType::Fat32
+        } else {
+            FatType::Fat16
+        },
         bytes_per_cluster: None,
         root_entries: 512,
         media: 0xF8,
@@ -101,8 +110,13 @@ pub fn build_usb(options: &BuildOptions, size: u64) -> Result<Vec<u8>> {
         hidden_sectors: PARTITION_START_LBA,
     };
     let start = PARTITION_START_LBA as usize * SECTOR;
-    fat::make_volume(&mut image[start..], &spec, firmware::VBR_FAT16, &files)
-        .context("building the FAT16 partition")?;
+    if fat32 {
+        fat::make_volume(&mut image[start..], &spec, firmware::VBR_FAT32, &files)
+            .context("building the FAT32 partition")?;
+    } else {
+        fat::make_volume(&mut image[start..], &spec, firmware::VBR_FAT16, &files)
+            .context("building the FAT16 partition")?;
+    }
     Ok(image)
 }
 
@@ -126,7 +140,11 @@ fn write_mbr(image: &mut [u8], total_sectors: u32, part_sectors: u32) -> Result<
     mbr[1] = MBRPartitionEntry {
         boot: BOOT_ACTIVE,
         first_chs: chs(PARTITION_START_LBA),
-        sys: PARTITION_TYPE,
+        sys: if u64::from(total_sectors) * SECTOR as u64 >= USB_FAT32_FROM {
+            PARTITION_TYPE_FAT32
+        } else {
+            PARTITION_TYPE
+        },
         last_chs: chs(last),
         starting_lba: PARTITION_START_LBA,
         sectors: part_sectors,

@@ -236,16 +236,38 @@ fn usb_is_reproducible_and_passes_fsck_and_mdir() {
 
 #[test]
 fn usb_sizes() {
-    // Edges of the FAT16 range build and pass fsck; outside it is refused with a reason.
-    for size in [16 * MIB, 300 * MIB] {
+    // FAT16 below 512 MiB, FAT32 from there: both build and pass fsck, with softpxe's boot
+    // record in place (FAT32: sector 0 code after the 0x5A-byte BPB, stage 2 in sector 2);
+    // outside the range is refused with a reason.
+    for (size, fat) in [
+        (16 * MIB, "FAT16   "),
+        (300 * MIB, "FAT16   "),
+        (512 * MIB, "FAT32   "),
+    ] {
         let img = build_usb(&BuildOptions::default(), size).unwrap();
+        let part_bytes = &img[2048 * 512..];
+        if fat == "FAT32   " {
+            assert_eq!(&part_bytes[0x52..0x5a], fat.as_bytes());
+            assert_eq!(
+                &part_bytes[0x5a..0x200],
+                &softpxe::firmware::VBR_FAT32[0x5a..0x200]
+            );
+            assert_eq!(
+                &part_bytes[1024..1536],
+                &softpxe::firmware::VBR_FAT32[512..]
+            );
+            assert_eq!(part_bytes[0x40], 0x80, "drive number in the FAT32 BPB");
+            assert_eq!(img[446 + 4], 0x0c, "partition type FAT32 LBA");
+        } else {
+            assert_eq!(&part_bytes[0x36..0x3e], fat.as_bytes());
+        }
         let dir = tempfile::tempdir().unwrap();
         let part = dir.path().join("part.img");
-        std::fs::write(&part, &img[2048 * 512..]).unwrap();
+        std::fs::write(&part, part_bytes).unwrap();
         common::fsck(&part);
     }
-    let err = build_usb(&BuildOptions::default(), 2 * 1024 * MIB + 512).unwrap_err();
-    assert!(format!("{err:#}").contains("FAT32"), "{err:#}");
+    let err = build_usb(&BuildOptions::default(), 4 * 1024 * MIB + 512).unwrap_err();
+    assert!(format!("{err:#}").contains("over 4G"), "{err:#}");
     let err = build_usb(&BuildOptions::default(), 15 * MIB).unwrap_err();
     assert!(format!("{err:#}").contains("16M"), "{err:#}");
     assert!(build_usb(&BuildOptions::default(), 16 * MIB + 100).is_err());

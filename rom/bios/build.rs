@@ -15,6 +15,7 @@ fn main() {
         ("softpxe-sys", "sys.ld", true),
         ("bootsect-fat12", "bootsect.ld", false),
         ("vbr-fat16", "bootsect.ld", false),
+        ("vbr-fat32", "bootsect2.ld", false),
         ("mbr", "mbr.ld", false),
     ] {
         for arg in common {

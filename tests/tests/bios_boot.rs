@@ -83,6 +83,27 @@ fn usb_image_boots_in_qemu() -> Result<()> {
     Ok(())
 }
 
+/// 512 MiB and more: a FAT32 partition; its two-sector boot record finds SOFTPXE.SYS through the
+/// root directory's cluster chain and the 32-bit FAT.
+#[test]
+fn usb_fat32_image_boots_in_qemu() -> Result<()> {
+    let dir = run_dir("qemu-usb-fat32-image")?;
+    let path = dir.join("usb.img");
+    softpxe::write_image_file(
+        &path,
+        &softpxe::build_usb(&BuildOptions::default(), 512 << 20)?,
+        false,
+    )?;
+    let run = Qemu::bios("qemu-usb-fat32")
+        .disk(&path)
+        .nic("e1000")
+        .run(&wait())?;
+    run.expect("boot drive 80h (disk)")?
+        .expect("booted from the partition at LBA 2048")?
+        .expect("8086:100e class 0200  ")?;
+    Ok(())
+}
+
 #[test]
 fn floppy_boots_in_bochs() -> Result<()> {
     let img = floppy("bochs-floppy")?;
