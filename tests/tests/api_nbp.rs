@@ -323,6 +323,58 @@ fn qemu_wait() -> Wait {
 
 // --- the checks -----------------------------------------------------------------------------------
 
+/// Every CALL name apitest.0 prints, with its opcode.
+const OPCODES: &[(u16, &str)] = &[
+    (0x0000, "START_UNDI"),
+    (0x0001, "UNDI_STARTUP"),
+    (0x0002, "UNDI_CLEANUP"),
+    (0x0003, "UNDI_INITIALIZE"),
+    (0x0004, "UNDI_RESET_ADAPTER"),
+    (0x0005, "UNDI_SHUTDOWN"),
+    (0x0006, "UNDI_OPEN"),
+    (0x0007, "UNDI_CLOSE"),
+    (0x0008, "UNDI_TRANSMIT"),
+    (0x0009, "UNDI_SET_MCAST_ADDRESS"),
+    (0x000A, "UNDI_SET_STATION_ADDRESS"),
+    (0x000B, "UNDI_SET_PACKET_FILTER"),
+    (0x000C, "UNDI_GET_INFORMATION"),
+    (0x000D, "UNDI_GET_STATISTICS"),
+    (0x000E, "UNDI_CLEAR_STATISTICS"),
+    (0x000F, "UNDI_INITIATE_DIAGS"),
+    (0x0010, "UNDI_FORCE_INTERRUPT"),
+    (0x0011, "UNDI_GET_MCAST_ADDRESS"),
+    (0x0012, "UNDI_GET_NIC_TYPE"),
+    (0x0013, "UNDI_GET_IFACE_INFO"),
+    (0x0014, "UNDI_ISR"),
+    (0x0015, "STOP_UNDI"),
+    (0x0020, "TFTP_OPEN"),
+    (0x0021, "TFTP_CLOSE"),
+    (0x0022, "TFTP_READ"),
+    (0x0023, "TFTP_READ_FILE"),
+    (0x0024, "TFTP_READ_FILE_PMODE"),
+    (0x0025, "TFTP_GET_FSIZE"),
+    (0x0030, "UDP_OPEN"),
+    (0x0031, "UDP_CLOSE"),
+    (0x0032, "UDP_READ"),
+    (0x0033, "UDP_WRITE"),
+    (0x0070, "UNLOAD_STACK"),
+    (0x0071, "GET_CACHED_INFO"),
+    (0x0072, "RESTART_DHCP"),
+    (0x0073, "RESTART_TFTP"),
+    (0x0074, "MODE_SWITCH"),
+    (0x0075, "START_BASE"),
+    (0x0076, "STOP_BASE"),
+    (0x00FF, "UNKNOWN_00FF"),
+];
+
+/// Index of the first CALL line named `name` through !PXE.
+fn position(r: &Report, name: &str) -> Result<usize> {
+    r.calls
+        .iter()
+        .position(|c| c.name == name && c.kv.get("via").map(String::as_str) == Some("!PXE"))
+        .with_context(|| format!("no CALL line for {name}"))
+}
+
 struct Expect<'a> {
     client_ip: &'a str,
     server_ip: &'a str,
@@ -341,11 +393,12 @@ fn check_api(run: &Run, want: &Expect) -> Result<Report> {
         r.lines.join("\n")
     );
     for c in &r.calls {
-        ensure!(
-            c.name != "UNKNOWN_00FF" || c.op == 0xff,
-            "bad opcode in {:?}",
-            c.line
-        );
+        let op = OPCODES
+            .iter()
+            .find(|(_, name)| *name == c.name)
+            .map(|(op, _)| *op)
+            .with_context(|| format!("unknown call name in {:?}", c.line))?;
+        ensure!(c.op == op, "bad opcode in {:?}", c.line);
     }
     // discovery: all three ways, checksums verified
     let bang = r.line("apitest: !PXE at ")?;
@@ -463,6 +516,40 @@ fn check_api(run: &Run, want: &Expect) -> Result<Report> {
         .ok()?
         .expect("mac", "01005E000001")?;
 
+    // UNDI state calls, after UDP and before raw UNDI (iPXE's RESET_ADAPTER reopens the NIC as
+    // UNDI_OPEN does, which freezes its IP stack until UNDI_CLOSE)
+    let bdf = r.call("UNDI_GET_NIC_TYPE")?.get("busdevfunc")?.to_string();
+    r.call("START_UNDI")?
+        .ok()?
+        .expect("in_ax", &bdf)?
+        .expect("in_bx", "FFFF")?;
+    r.call("UNDI_STARTUP")?.ok()?;
+    r.call("UNDI_INITIALIZE")?.ok()?;
+    r.call("UNDI_RESET_ADAPTER")?.ok()?;
+    r.call("UNDI_SET_MCAST_ADDRESS")?.ok()?;
+    // iPXE refuses a new station address while the NIC is open; softpxe takes it
+    let station = r.call("UNDI_SET_STATION_ADDRESS")?.expect("mac", chaddr)?;
+    ensure!(
+        (station.ax() == 0 && station.status() == 0)
+            || (station.ax() == 1 && station.status() != 0),
+        "SET_STATION_ADDRESS: AX and Status disagree: {:?}",
+        station.line
+    );
+    r.call("UNDI_SET_PACKET_FILTER")?
+        .ok()?
+        .expect("filter", "03")?;
+    let infos = r.all("UNDI_GET_INFORMATION", "!PXE");
+    ensure!(infos.len() == 2, "GET_INFORMATION twice expected");
+    infos[1]
+        .ok()?
+        .expect("mac", chaddr)?
+        .expect("permmac", chaddr)?;
+    ensure!(
+        position(&r, "UDP_CLOSE")? < position(&r, "START_UNDI")?
+            && position(&r, "UNDI_SET_PACKET_FILTER")? < position(&r, "UNDI_CLOSE")?,
+        "state calls out of place"
+    );
+
     // TFTP
     let data = data();
     let sum = sum16(&data);
@@ -491,7 +578,15 @@ fn check_api(run: &Run, want: &Expect) -> Result<Report> {
     r.call("UDP_CLOSE")?.ok()?;
 
     // what iPXE refuses
-    for name in ["UNKNOWN_00FF", "UNDI_INITIATE_DIAGS", "START_BASE"] {
+    for name in [
+        "UNKNOWN_00FF",
+        "UNDI_INITIATE_DIAGS",
+        "START_BASE",
+        "UNDI_FORCE_INTERRUPT",
+        "TFTP_READ_FILE_PMODE",
+        "RESTART_DHCP",
+        "MODE_SWITCH",
+    ] {
         r.call(name)?.expect_hex("ax", 1)?.expect_hex("status", 3)?;
     }
 
@@ -519,8 +614,23 @@ fn check_api(run: &Run, want: &Expect) -> Result<Report> {
     );
 
     // the unload sequence
-    for name in ["STOP_BASE", "UNDI_SHUTDOWN", "UNLOAD_STACK", "STOP_UNDI"] {
+    let unload = [
+        "STOP_BASE",
+        "UNDI_CLEANUP",
+        "UNDI_SHUTDOWN",
+        "UNLOAD_STACK",
+        "STOP_UNDI",
+    ];
+    for name in unload {
         r.call(name)?.ok()?;
+    }
+    for pair in unload.windows(2) {
+        ensure!(
+            position(&r, pair[0])? < position(&r, pair[1])?,
+            "{} not before {}",
+            pair[0],
+            pair[1]
+        );
     }
     r.line(DONE)?;
     Ok(r)
@@ -697,6 +807,15 @@ fn ipxe_user_net_apitest_returns_when_told() -> Result<()> {
 
 // --- softpxe's own PXE API, on each NIC ------------------------------------------------------
 
+/// softpxe's boot floppy (fast timing) in `dir`.
+fn softpxe_floppy(dir: &Path) -> Result<std::path::PathBuf> {
+    let mut options = softpxe::BuildOptions::default();
+    options.settings.timing = Some(softpxe_settings::Timing::Fast);
+    let img = dir.join("boot.img");
+    softpxe::write_image_file(&img, &softpxe::build_floppy(&options)?, true)?;
+    Ok(img)
+}
+
 /// apitest.0 through softpxe's floppy (NIC ROM removed, `-cpu pentium`) on QEMU's user network,
 /// with the host's UDP echo: every call of the PXE API answered by softpxe.
 fn softpxe_user_net(model: &str, nic: (&str, &str)) -> Result<()> {
@@ -704,10 +823,7 @@ fn softpxe_user_net(model: &str, nic: (&str, &str)) -> Result<()> {
     let dir = run_dir(&format!("{name}-files"))?;
     let echo = Echo::start("127.0.0.1:0")?;
     let tftp = tftp_root(&dir, echo.port, 1)?;
-    let mut options = softpxe::BuildOptions::default();
-    options.settings.timing = Some(softpxe_settings::Timing::Fast);
-    let img = dir.join("boot.img");
-    softpxe::write_image_file(&img, &softpxe::build_floppy(&options)?, true)?;
+    let img = softpxe_floppy(&dir)?;
     let run = Qemu::bios(&name)
         .floppy(&img)
         .nic_user_tftp(model, &tftp, "apitest.0")
@@ -734,6 +850,8 @@ fn softpxe_user_net(model: &str, nic: (&str, &str)) -> Result<()> {
         .expect_hex("d_port", SRC_PORT as u32)?;
     // softpxe hides its core from the memory map and reports no IRQ (polled UNDI)
     r.call("UNDI_GET_INFORMATION")?.expect_hex("irq", 0)?;
+    // softpxe takes the station address while open (iPXE answers INVALID_STATE)
+    r.call("UNDI_SET_STATION_ADDRESS")?.ok()?;
     // STOP_UNDI took the hooks off and gave the base memory back
     let after = r.line("apitest: base memory after unload ")?;
     ensure!(
@@ -781,4 +899,50 @@ fn softpxe_rtl8139_answers_the_pxe_api() -> Result<()> {
 #[test]
 fn softpxe_virtio_answers_the_pxe_api() -> Result<()> {
     softpxe_user_net("virtio-net-pci", ("1AF4", "1000"))
+}
+
+/// Header flag bit 1: RESTART_TFTP downloads apitest.0 again and starts it (it does not return);
+/// the second start sees the flag at 0000:04F0 and ends.
+#[test]
+fn softpxe_restart_tftp_starts_the_nbp_again() -> Result<()> {
+    let name = "api-nbp-softpxe-restart";
+    let dir = run_dir(&format!("{name}-files"))?;
+    let tftp = tftp_root(&dir, 7, 3)?;
+    let img = softpxe_floppy(&dir)?;
+    let run = Qemu::bios(name)
+        .floppy(&img)
+        .nic_user_tftp("e1000", &tftp, "apitest.0")
+        .run(&qemu_wait())?;
+    eprintln!("{}: {:.1} s", run.name, run.elapsed.as_secs_f64());
+    let r = Report::parse(&run.serial)?;
+    let starts = r
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("apitest: start "))
+        .count();
+    ensure!(starts == 2, "{starts} starts:\n{}", r.lines.join("\n"));
+    // the first run got as far as the calls a ROM may refuse, then RESTART_TFTP did not return
+    r.call("MODE_SWITCH")?;
+    ensure!(
+        r.all("RESTART_TFTP", "!PXE").is_empty(),
+        "RESTART_TFTP returned:\n{}",
+        r.lines.join("\n")
+    );
+    ensure!(
+        r.all("START_UNDI", "!PXE").is_empty() && r.all("UNDI_SHUTDOWN", "!PXE").is_empty(),
+        "calls after RESTART_TFTP"
+    );
+    let restarted = r
+        .lines
+        .iter()
+        .position(|l| l == "apitest: restarted by RESTART_TFTP")
+        .context("no restart line")?;
+    ensure!(
+        r.lines[restarted - 1].starts_with("apitest: start ")
+            && r.lines[restarted + 1] == DONE
+            && r.lines.len() == restarted + 2,
+        "second start: {:?}",
+        &r.lines[restarted - 1..]
+    );
+    Ok(())
 }

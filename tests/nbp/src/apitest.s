@@ -8,8 +8,11 @@
 #
 # Image header (patchable by tests):
 #   0x08  "SPXAPIT1"
-#   0x10  u16 flags: bit0 = at the end call STOP_BASE, UNDI_SHUTDOWN, UNLOAD_STACK, STOP_UNDI
+#   0x10  u16 flags: bit0 = at the end call STOP_BASE, UNDI_CLEANUP, UNDI_SHUTDOWN, UNLOAD_STACK,
+#         STOP_UNDI
 #         and halt (cli; hlt); bit0 clear = skip them and far-return to the ROM with AX = 0.
+#         bit1 = after the calls a ROM may refuse, call RESTART_TFTP for apitest.0 (does not
+#         return; the second start prints "apitest: restarted by RESTART_TFTP" and ends).
 #         Default 1.
 #   0x12  u16 UDP echo port on the boot server (host order; default 7777)
 #   0x14  u16 UDP source port (host order; default 4000)
@@ -23,6 +26,8 @@
         .set    HIGH_BUF, 0x00200000
         .set    TICKS_3S, 55
         .set    SMAP, 0x534d4150
+        .set    RESTART_FLAG, 0x4f0             # 0000:04F0, the BDA's inter-application area
+        .set    RESTART_MAGIC, 0x54525041       # "APRT"
 
 _start:
         jmp     main
@@ -79,6 +84,14 @@ main:
         call    hex16
         call    crlf
 
+        # the second start after RESTART_TFTP: report it and stop
+        cmpl    $RESTART_MAGIC, RESTART_FLAG
+        jne     1f
+        movl    $0, RESTART_FLAG
+        call    pinl
+        .asciz  "apitest: restarted by RESTART_TFTP\r\n"
+        jmp     finish
+1:
         call    memory_report
         call    discover
         cmpb    $0, have_api
@@ -93,6 +106,10 @@ main:
         call    test_tftp
         call    test_udp
         call    test_unsupported
+        testb   $2, cfg_flags
+        jz      5f
+        call    test_restart
+5:      call    test_undi_state
         call    test_undi_raw
         testb   $1, cfg_flags
         jz      finish
@@ -750,6 +767,7 @@ test_undi_info:
         call    pinl
         .asciz  " busdevfunc="
         movw    pb + 11, %ax
+        movw    %ax, nic_bdf
         call    hex16
         call    pinl
         .asciz  " subvendor="
@@ -884,6 +902,102 @@ get_statistics:
         movl    pb + 14, %eax
         call    hex32
         call    crlf
+        ret
+
+# --- RESTART_TFTP (header flag bit 1): downloads apitest.0 again and starts it; does not return
+# on success. The flag at 0000:04F0 tells the new copy that it is the second start.
+test_restart:
+        movl    $RESTART_MAGIC, RESTART_FLAG
+        call    pbclr
+        pushw   %ds
+        popw    %es
+        movw    $pb + 2, %di                    # FileName
+        movw    $n_nbpfile, %si
+        movw    $10, %cx
+        rep movsb
+        movl    $0x8000, pb + 130               # BufferSize (the ROM uses its own limit)
+        movl    $0x7c00, pb + 134               # Buffer
+        movl    server_ip, %eax
+        movl    %eax, pb + 138                  # ServerIPAddress
+        movw    $0x73, %bx
+        movw    $n_restart, %si
+        call    api
+        call    crlf
+        movl    $0, RESTART_FLAG
+        ret
+
+# --- UNDI state calls: START_UNDI .. SET_PACKET_FILTER; the NIC must work afterwards ---------
+# Made after the TFTP and UDP calls, just before the raw UNDI test: iPXE's RESET_ADAPTER reopens
+# the NIC the way UNDI_OPEN does, which freezes its IP stack until UNDI_CLOSE.
+test_undi_state:
+        # START_UNDI: AX = PCI bus:dev.fn (from GET_NIC_TYPE), BX = DX = FFFF (no ISAPnP),
+        # ES:DI = 0 (no $PnP)
+        call    pbclr
+        movw    nic_bdf, %ax
+        movw    %ax, pb + 2
+        movw    $0xffff, pb + 4
+        movw    $0xffff, pb + 6
+        movw    $0x00, %bx
+        movw    $n_startundi, %si
+        call    api
+        call    pinl
+        .asciz  " in_ax="
+        movw    nic_bdf, %ax
+        call    hex16
+        call    pinl
+        .asciz  " in_bx=FFFF in_dx=FFFF in_di=0000 in_es=0000"
+        call    crlf
+        call    pbclr
+        movw    $0x01, %bx
+        movw    $n_startup, %si
+        call    api
+        call    crlf
+        call    pbclr                           # ProtocolIni 0
+        movw    $0x03, %bx
+        movw    $n_init, %si
+        call    api
+        call    pinl
+        .asciz  " protocolini=00000000"
+        call    crlf
+        call    pbclr                           # MCastAddrCount 0
+        movw    $0x04, %bx
+        movw    $n_reset, %si
+        call    api
+        call    pinl
+        .asciz  " mcastcount=0000"
+        call    crlf
+        call    pbclr
+        movw    $0x09, %bx
+        movw    $n_setmcast, %si
+        call    api
+        call    pinl
+        .asciz  " mcastcount=0000"
+        call    crlf
+        call    pbclr                           # the MAC it already has
+        movl    my_mac, %eax
+        movl    %eax, pb + 2
+        movw    my_mac + 4, %ax
+        movw    %ax, pb + 6
+        movw    $0x0a, %bx
+        movw    $n_setsta, %si
+        call    api
+        call    pinl
+        .asciz  " mac="
+        pushw   %ds
+        popw    %es
+        movw    $my_mac, %si
+        call    put_mac
+        call    crlf
+        call    pbclr
+        movb    $3, pb + 2                      # FLTR_DIRECTED | FLTR_BRDCST
+        movw    $0x0b, %bx
+        movw    $n_setfilter, %si
+        call    api
+        call    pinl
+        .asciz  " filter=03"
+        call    crlf
+        # the station address is still ours
+        call    get_information
         ret
 
 # a few calls through the other entry point (PXENV+ RMEntry) when both exist
@@ -1275,6 +1389,26 @@ test_unsupported:
         movw    $n_startbase, %si
         call    api
         call    crlf
+        call    pbclr
+        movw    $0x10, %bx
+        movw    $n_forceint, %si
+        call    api
+        call    crlf
+        call    pbclr
+        movw    $0x24, %bx
+        movw    $n_pmode, %si
+        call    api
+        call    crlf
+        call    pbclr
+        movw    $0x72, %bx
+        movw    $n_rdhcp, %si
+        call    api
+        call    crlf
+        call    pbclr
+        movw    $0x74, %bx
+        movw    $n_mswitch, %si
+        call    api
+        call    crlf
         ret
 
 # --- raw UNDI: close/open, transmit an ARP request, poll UNDI_ISR for the reply ----------------
@@ -1500,6 +1634,11 @@ test_unload:
         call    pbclr
         movw    $0x76, %bx
         movw    $n_stopbase, %si
+        call    api
+        call    crlf
+        call    pbclr
+        movw    $0x02, %bx
+        movw    $n_cleanup, %si
         call    api
         call    crlf
         call    pbclr
@@ -1738,6 +1877,20 @@ n_stopbase:     .asciz "STOP_BASE"
 n_shutdown:     .asciz "UNDI_SHUTDOWN"
 n_unload:       .asciz "UNLOAD_STACK"
 n_stopundi:     .asciz "STOP_UNDI"
+n_startundi:    .asciz "START_UNDI"
+n_startup:      .asciz "UNDI_STARTUP"
+n_init:         .asciz "UNDI_INITIALIZE"
+n_reset:        .asciz "UNDI_RESET_ADAPTER"
+n_setmcast:     .asciz "UNDI_SET_MCAST_ADDRESS"
+n_setsta:       .asciz "UNDI_SET_STATION_ADDRESS"
+n_setfilter:    .asciz "UNDI_SET_PACKET_FILTER"
+n_forceint:     .asciz "UNDI_FORCE_INTERRUPT"
+n_pmode:        .asciz "TFTP_READ_FILE_PMODE"
+n_rdhcp:        .asciz "RESTART_DHCP"
+n_mswitch:      .asciz "MODE_SWITCH"
+n_cleanup:      .asciz "UNDI_CLEANUP"
+n_restart:      .asciz "RESTART_TFTP"
+n_nbpfile:      .asciz "apitest.0"
 ping:           .ascii "apitest ping"
 
         .balign 4
@@ -1785,6 +1938,7 @@ isr_tx:         .word 0
 isr_rx:         .word 0
 isr_lines:      .word 0
 last_line:      .word 0
+nic_bdf:        .word 0
         .balign 16
 e820_buf:       .fill 32, 1, 0
 gdt87:          .fill 16, 1, 0
