@@ -75,6 +75,7 @@ fn atftpd(sh: &Shell) -> Result<()> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "deb"))
         .context("apt-get download left no .deb")?;
+    std::fs::create_dir_all(&dest).with_context(|| format!("creating {}", dest.display()))?;
     let dest_s = dest.to_string_lossy().to_string();
     cmd!(sh, "dpkg-deb -x {deb} {dest_s}")
         .run()
