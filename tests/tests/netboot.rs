@@ -407,3 +407,35 @@ fn lan_windowsize_with_atftpd_and_fallback_with_dnsmasq() -> Result<()> {
     let _ = lan::netns_list();
     Ok(())
 }
+
+/// Settings by hand: a static address with next_server and boot_file, no DHCP server on the LAN,
+/// tftpd-hpa on 10.99.0.2; and a SOFTPXE.CFG line the firmware cannot use, reported with its
+/// number and skipped (the file is edited with mtools, as a user would, after the build).
+#[test]
+fn lan_static_address_and_a_bad_settings_line() -> Result<()> {
+    softpxe_tests::tools::require("mcopy", "mtools")?;
+    let lan = Lan::new("lan-static")?;
+    let tftp = tftp_root(lan.dir())?;
+    let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
+    let img = floppy(lan.dir(), &options(|_| {}))?;
+    let cfg = lan.dir().join("SOFTPXE.CFG");
+    fs::write(
+        &cfg,
+        "# written by hand\nip = 10.99.0.50/24\nnext_server = 10.99.0.2\nboot_file = testnbp.0\nbootfile = typo.0\n",
+    )?;
+    let status = std::process::Command::new("mcopy")
+        .args(["-o", "-i"])
+        .arg(&img)
+        .arg(&cfg)
+        .arg("::SOFTPXE.CFG")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .status()?;
+    ensure!(status.success(), "mcopy failed");
+    let run = lan_qemu(&lan, &img).run(&nbp_wait(90))?;
+    times(&run);
+    run.expect("SOFTPXE.CFG line 5:")?
+        .expect("settings from SOFTPXE.CFG: 4 set, 1 bad line(s)")?
+        .expect("CLIENT IP: 10.99.0.50  MASK: 255.255.255.0")?
+        .expect_absent("DHCP.")?;
+    Ok(())
+}
