@@ -99,7 +99,7 @@ pub enum TftpError {
         /// TFTP error code.
         code: u16,
         /// Its message.
-        text: FixedBuf<64>,
+        text: FixedBuf<160>,
     },
     /// PXE-E3B: the OACK could not be accepted (bad value or unrequested option).
     BadOack,
