@@ -6,6 +6,7 @@
 //! sequences removed.
 #![forbid(unsafe_code)]
 
+pub mod apitest;
 mod bochs;
 pub mod lan;
 mod qemu;

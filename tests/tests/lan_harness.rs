@@ -1,4 +1,4 @@
-//! The namespace LAN itself (tests/src/lan.rs), proved without softpxe's firmware: QEMU's own
+//! The namespace LAN itself (tests/src/lan/), proved without softpxe's firmware: QEMU's own
 //! iPXE NIC ROM boots over DHCP + proxyDHCP + TFTP from dnsmasq; tftpd-hpa and atftpd serve a
 //! file to a small TFTP client, and only atftpd negotiates RFC 7440 windowsize. Every test
 //! checks that its namespaces are gone afterwards. Needs root; see docs/testing-lan.md.

@@ -54,7 +54,7 @@ pub fn run(sh: &Shell) -> Result<()> {
 }
 
 /// atftpd (RFC 7440 windowsize) conflicts with tftpd-hpa as a package, so its files are
-/// unpacked under target/tools/atftpd instead of installed (tests/src/lan.rs runs it there).
+/// unpacked under target/tools/atftpd instead of installed (tests/src/lan/ runs it there).
 fn atftpd(sh: &Shell) -> Result<()> {
     let dest = crate::root().join("target/tools/atftpd");
     if dest.join("usr/sbin/atftpd").exists() {
