@@ -15,6 +15,8 @@ pub struct Bochs {
     floppy: Option<PathBuf>,
     memory_mib: u32,
     e1000: bool,
+    /// Bochs's own slirp network behind the e1000: TFTP root and boot file.
+    slirp: Option<(PathBuf, String)>,
 }
 
 impl Bochs {
@@ -24,6 +26,7 @@ impl Bochs {
             floppy: None,
             memory_mib: 32,
             e1000: false,
+            slirp: None,
         }
     }
 
@@ -35,6 +38,14 @@ impl Bochs {
     /// Puts Bochs's e1000 in PCI slot 1 (no network behind it yet).
     pub fn e1000(mut self) -> Self {
         self.e1000 = true;
+        self
+    }
+
+    /// Puts the e1000 on Bochs's built-in slirp network (DHCP + TFTP serving `tftp_root`, DHCP
+    /// naming `bootfile`).
+    pub fn e1000_slirp(mut self, tftp_root: &Path, bootfile: &str) -> Self {
+        self.e1000 = true;
+        self.slirp = Some((tftp_root.to_path_buf(), bootfile.to_string()));
         self
     }
 
@@ -62,7 +73,17 @@ impl Bochs {
             serial.display(),
             dir.join("bochs.log").display()
         );
-        if self.e1000 {
+        if let Some((root, bootfile)) = &self.slirp {
+            let conf = dir.join("slirp.conf");
+            fs::write(&conf, format!("# slirp config\nbootfile = {bootfile}\n"))
+                .context("writing slirp.conf")?;
+            rc.push_str("pci: enabled=1, chipset=i440fx, slot1=e1000\n");
+            rc.push_str(&format!(
+                "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, ethdev={}, script={}\n",
+                root.display(),
+                conf.display()
+            ));
+        } else if self.e1000 {
             rc.push_str("pci: enabled=1, chipset=i440fx, slot1=e1000\n");
             rc.push_str("e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=null\n");
         } else {

@@ -439,3 +439,18 @@ fn lan_static_address_and_a_bad_settings_line() -> Result<()> {
         .expect_absent("DHCP.")?;
     Ok(())
 }
+
+/// Bochs too: its e1000 on its own slirp network (DHCP + TFTP), the floppy boots the test NBP.
+#[test]
+fn bochs_e1000_boots_the_test_nbp() -> Result<()> {
+    let dir = run_dir("bochs-netboot-files")?;
+    let img = floppy(&dir, &options(|_| {}))?;
+    let tftp = tftp_root(&dir)?;
+    let run = softpxe_tests::Bochs::new("bochs-netboot")
+        .floppy(&img)
+        .e1000_slirp(&tftp, "testnbp.0")
+        .run(&nbp_wait(240))?;
+    times(&run);
+    run.expect("(e1000 at ")?.expect("TFTP: \"testnbp.0\"")?;
+    Ok(())
+}
