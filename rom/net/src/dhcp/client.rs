@@ -8,13 +8,13 @@
 //! `request.rs`.
 
 use super::packet::{self, code, msg, Packet};
-use super::pxe::{self, control, MenuItems, PxeOptions};
+use super::pxe::{MenuItems, PxeOptions};
 use super::result::{Boot, ChoiceReason, DhcpError, Event, Lease, OfferKind, Outcome, State};
 use super::{DhcpConfig, CLIENT_PORT, PXE_PORT, REQUEST_MS, SERVER_PORT};
 use crate::fixed::{c_str, PacketCopy};
 use crate::{Instant, Ipv4Addr, Transmit, UdpMeta};
 
-const MAX_TARGETS: usize = 8;
+pub(super) const MAX_TARGETS: usize = 8;
 const MAX_EVENTS: usize = 8;
 
 /// A received offer, kept whole.
@@ -41,10 +41,10 @@ pub struct DhcpClient {
     pub(super) cfg: DhcpConfig,
     pub(super) state: State,
     pub(super) start: Instant,
-    now: Instant,
-    attempt: u8,
-    timer: Option<Instant>,
-    tx_due: bool,
+    pub(super) now: Instant,
+    pub(super) attempt: u8,
+    pub(super) timer: Option<Instant>,
+    pub(super) tx_due: bool,
     tx_next: usize,
     restarts: u8,
     pub(super) dhcp_offer: Option<Offer>,
@@ -58,12 +58,12 @@ pub struct DhcpClient {
     pub(super) pxe_src: Option<PxeSrc>,
     pub(super) lease: Option<Lease>,
     pub(super) bs_type: u16,
-    menu_default: u16,
-    targets: [Ipv4Addr; MAX_TARGETS],
-    n_targets: usize,
-    listed: [Ipv4Addr; MAX_TARGETS],
-    n_listed: usize,
-    only_listed: bool,
+    pub(super) menu_default: u16,
+    pub(super) targets: [Ipv4Addr; MAX_TARGETS],
+    pub(super) n_targets: usize,
+    pub(super) listed: [Ipv4Addr; MAX_TARGETS],
+    pub(super) n_listed: usize,
+    pub(super) only_listed: bool,
     pub(super) result: Option<Result<Outcome, DhcpError>>,
     events: [Option<Event>; MAX_EVENTS],
 }
@@ -85,7 +85,7 @@ impl<'a> MenuView<'a> {
     }
 }
 
-fn boot_file_of(p: &Packet<&[u8]>) -> bool {
+pub(super) fn boot_file_of(p: &Packet<&[u8]>) -> bool {
     !p.file().is_empty()
         || p.option(code::BOOTFILE_NAME)
             .is_some_and(|f| !c_str(f).is_empty())
@@ -346,7 +346,7 @@ impl DhcpClient {
         }
     }
 
-    fn pxe_options(&self) -> PxeOptions<'_> {
+    pub(super) fn pxe_options(&self) -> PxeOptions<'_> {
         Packet::new_checked(self.pxe_bytes())
             .ok()
             .and_then(|p| p.option_ref(code::VENDOR_SPECIFIC))
@@ -354,7 +354,7 @@ impl DhcpClient {
             .unwrap_or_default()
     }
 
-    fn enter(&mut self, state: State, now: Instant) {
+    pub(super) fn enter(&mut self, state: State, now: Instant) {
         self.state = state;
         self.attempt = 0;
         self.tx_due = true;
@@ -527,90 +527,6 @@ impl DhcpClient {
         } else {
             self.finish(Boot::Network);
         }
-    }
-
-    fn proceed_pxe(&mut self, now: Instant, src: PxeSrc) {
-        self.pxe_src = Some(src);
-        let has_file = Packet::new_checked(self.pxe_bytes()).is_ok_and(|p| boot_file_of(&p));
-        let o = self.pxe_options();
-        let ctrl = self.control(o.discovery_control);
-        let first_item = o.menu().next().map(|i| i.item_type);
-        let prompt = self.cfg.menu_timeout.or(o.prompt.map(|(t, _)| t));
-        let first_server = o.boot_servers().next().map(|s| s.server_type);
-        if ctrl & control::USE_FILENAME != 0 && has_file {
-            self.finish(Boot::Network);
-        } else if let Some(first) = first_item {
-            self.state = State::Menu;
-            self.tx_due = false;
-            self.menu_default = first;
-            self.push_event(Event::MenuReady);
-            match prompt {
-                Some(0) => self.select_item(now, first),
-                Some(255) | None => self.timer = None,
-                Some(t) => self.timer = Some(now.plus_ms(u64::from(t) * 1000)),
-            }
-        } else if has_file {
-            self.finish(Boot::Network);
-        } else if let Some(t) = first_server {
-            self.start_discovery(now, t);
-        } else {
-            self.fail(DhcpError::NoBootFile);
-        }
-    }
-
-    fn select_item(&mut self, now: Instant, item_type: u16) {
-        if item_type == pxe::TYPE_LOCAL_BOOT {
-            self.finish(Boot::Local);
-        } else {
-            self.start_discovery(now, item_type);
-        }
-    }
-
-    /// The server's discovery control with the local overrides applied.
-    fn control(&self, server: u8) -> u8 {
-        (server | self.cfg.discovery_set) & !self.cfg.discovery_clear
-    }
-
-    fn start_discovery(&mut self, now: Instant, item_type: u16) {
-        let o = self.pxe_options();
-        let ctrl = self.control(o.discovery_control);
-        let mut targets = [Ipv4Addr::UNSPECIFIED; MAX_TARGETS];
-        let mut n = 0;
-        let mut listed = [Ipv4Addr::UNSPECIFIED; MAX_TARGETS];
-        let mut nl = 0;
-        for s in o.boot_servers().filter(|s| s.server_type == item_type) {
-            for ip in s.ips() {
-                if nl < MAX_TARGETS {
-                    listed[nl] = ip;
-                    nl += 1;
-                }
-            }
-        }
-        if let (0, Some(m)) = (ctrl & control::NO_MULTICAST, o.mcast_addr) {
-            targets[n] = m;
-            n += 1;
-        }
-        if ctrl & control::NO_BROADCAST == 0 {
-            targets[n] = Ipv4Addr::BROADCAST;
-            n += 1;
-        }
-        for &ip in &listed[..nl] {
-            if n < MAX_TARGETS {
-                targets[n] = ip;
-                n += 1;
-            }
-        }
-        self.only_listed = ctrl & control::ONLY_LISTED != 0;
-        if n == 0 || (self.only_listed && nl == 0) {
-            self.fail(DhcpError::NoBootServers);
-            return;
-        }
-        self.targets = targets;
-        self.n_targets = n;
-        self.listed = listed;
-        self.n_listed = nl;
-        self.bs_type = item_type;
-        self.enter(State::BootServerDiscovery, now);
     }
 }
 

@@ -7,6 +7,7 @@
 //! [`DhcpClient::next_deadline`]; see `docs/net.md` for the conversation and its timing.
 
 mod client;
+mod discovery;
 mod outcome;
 pub mod packet;
 pub mod pxe;
