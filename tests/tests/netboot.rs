@@ -454,3 +454,41 @@ fn bochs_e1000_boots_the_test_nbp() -> Result<()> {
     run.expect("(e1000 at ")?.expect("TFTP: \"testnbp.0\"")?;
     Ok(())
 }
+
+/// With a static address there is no DHCP, but NBPs still learn their address, server and file
+/// from GET_CACHED_INFO: softpxe makes up the DHCPACK (types 2 and 3) from SOFTPXE.CFG.
+#[test]
+fn lan_static_address_reaches_get_cached_info() -> Result<()> {
+    let lan = Lan::new("lan-static-api")?;
+    let root = lan.dir().join("tftp");
+    fs::create_dir_all(&root)?;
+    fs::copy(softpxe_tests::api_test_nbp(), root.join("apitest.0"))?;
+    fs::write(root.join("apitest.dat"), softpxe_tests::apitest::data())?;
+    let _tftpd = lan.tftpd_hpa(Host::Boot, &root)?;
+    let img = floppy(
+        lan.dir(),
+        &options(|s| {
+            s.set(softpxe_settings::Key::Ip, b"10.99.0.50/24").unwrap();
+            s.set(softpxe_settings::Key::NextServer, b"10.99.0.2")
+                .unwrap();
+            s.set(softpxe_settings::Key::BootFile, b"apitest.0")
+                .unwrap();
+        }),
+    )?;
+    let run = lan_qemu(&lan, &img).run(&Wait::for_markers(
+        &["apitest: done"],
+        Duration::from_secs(120),
+    ))?;
+    times(&run);
+    let r = softpxe_tests::apitest::Report::parse(&run.serial)?;
+    for ty in [2, 3] {
+        r.cached(ty, "!PXE")?
+            .ok()?
+            .expect("op", "02")?
+            .expect("yiaddr", "10.99.0.50")?
+            .expect("siaddr", "10.99.0.2")?
+            .expect("file", "apitest.0")?;
+    }
+    r.call("TFTP_GET_FSIZE")?.ok()?;
+    Ok(())
+}

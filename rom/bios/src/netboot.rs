@@ -46,6 +46,39 @@ pub fn cached() -> &'static Cached {
     unsafe { &*CACHED.0.get() }
 }
 
+/// With a static address there is no DHCP conversation: NBPs still ask GET_CACHED_INFO for
+/// their address, server and file, so a DHCPACK is made up from the settings (as iPXE does)
+/// and cached for types 2 and 3; type 1 (DISCOVER) stays empty.
+fn keep_static_ack(mac: [u8; 6], ip: Ipv4Addr, settings: &Settings, server: Ipv4Addr, file: &[u8]) {
+    let mut ack = [0u8; 1472];
+    let len = {
+        let Ok(mut b) = softpxe_net::dhcp::packet::Builder::new(&mut ack, 2, 0, mac) else {
+            return;
+        };
+        b.yiaddr(ip)
+            .siaddr(server)
+            .file(file)
+            .option(53, &[5])
+            .option(54, &server.octets());
+        if let Some(m) = settings.netmask {
+            b.option(1, &m.octets());
+        }
+        if let Some(g) = settings.gateway {
+            b.option(3, &g.octets());
+        }
+        if let Some(d) = settings.dns {
+            b.option(6, &d.octets());
+        }
+        b.option(60, b"PXEClient");
+        b.finish().unwrap_or(0)
+    };
+    // SAFETY: see CachedCell; called once, with no shared reference alive.
+    let c = unsafe { &mut *CACHED.0.get() };
+    c.lens = [0, len, len];
+    c.packets[1][..len].copy_from_slice(&ack[..len]);
+    c.packets[2][..len].copy_from_slice(&ack[..len]);
+}
+
 fn keep_packets(client: &DhcpClient) {
     // SAFETY: see CachedCell; called once, with no shared reference alive.
     let c = unsafe { &mut *CACHED.0.get() };
@@ -136,6 +169,13 @@ fn static_config(
         println!("PXE-E53: No boot filename received: a static ip needs boot_file in SOFTPXE.CFG.");
         return Err(Failed);
     };
+    keep_static_ack(
+        link.iface.mac().0,
+        ip,
+        settings,
+        server,
+        file.as_str().as_bytes(),
+    );
     Ok((server, FixedBuf::from_slice(file.as_str().as_bytes())))
 }
 
