@@ -58,50 +58,9 @@ main:
         jne     no_stage2
         jmp     stage2
 
-# Reads the partition-relative sector eax into es:bx. Keeps all registers.
-read_sector:
-        pushal
-        addl    BPB_HIDDEN(%bp), %eax
-        movl    %eax, cur_lba(%bp)
-        movw    %sp, %di
-        pushl   $0
-        pushl   %eax
-        pushw   %es
-        pushw   %bx
-        pushw   $1
-        pushw   $16
-        movw    %sp, %si
-        movb    $0x42, %ah
-        movb    BPB_DRIVE(%bp), %dl
-        int     $0x13
-        movw    %di, %sp
-        jnc     3f
-        movw    $6, %di
-2:      movl    cur_lba(%bp), %eax
-        xorl    %edx, %edx
-        movzwl  BPB_SEC_PER_TRACK(%bp), %ecx
-        divl    %ecx
-        incw    %dx
-        movw    %dx, %cx
-        movl    %eax, %edx
-        shrl    $16, %edx
-        divw    BPB_HEADS(%bp)
-        movb    %dl, %dh
-        movb    %al, %ch
-        shlb    $6, %ah
-        orb     %ah, %cl
-        movb    BPB_DRIVE(%bp), %dl
-        movw    $0x0201, %ax
-        int     $0x13
-        jnc     3f
-        xorw    %ax, %ax
-        int     $0x13
-        decw    %di
-        jnz     2b
-        movw    $msg_disk, %si
-        jmp     fail
-3:      popal
-        ret
+# Reads the partition-relative sector eax into es:bx. Keeps all registers (readsector.s).
+        .set    LBA, 1
+        READ_SECTOR
 
 no_stage2:
         movw    $msg_stage2, %si

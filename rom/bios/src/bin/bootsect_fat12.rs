@@ -3,6 +3,7 @@
 #![no_main]
 
 core::arch::global_asm!(
+    include_str!("../asm/readsector.s"),
     ".set FAT16, 0",
     ".set LBA, 0",
     include_str!("../asm/fatboot.s"),

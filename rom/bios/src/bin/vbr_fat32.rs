@@ -3,7 +3,11 @@
 #![no_std]
 #![no_main]
 
-core::arch::global_asm!(include_str!("../asm/fat32boot.s"), options(att_syntax, raw));
+core::arch::global_asm!(
+    include_str!("../asm/readsector.s"),
+    include_str!("../asm/fat32boot.s"),
+    options(att_syntax, raw)
+);
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
