@@ -5,6 +5,7 @@
 #![no_main]
 
 mod bootinfo;
+mod cached;
 mod config;
 mod console;
 mod disk;
@@ -186,7 +187,7 @@ fn start_nbp(
         link::RX_FRAMES.load(core::sync::atomic::Ordering::Relaxed),
     );
     let mut platform = pxeapi::BiosPlatform::new(hal, chosen, pxeapi::Guard::new(info));
-    let cached = netboot::cached();
+    let cached = cached::cached();
     for i in 0..3 {
         stack.set_cached(&mut platform, i, &cached.packets[i][..cached.lens[i]]);
     }
