@@ -35,6 +35,35 @@ hdr_stack_top:  .long __stack_top
         .set    SEL_CODE16, 0x18
         .set    SEL_DATA16, 0x20
 
+# From 16-bit protected mode (CS = the resident part's 16-bit selector) to real mode at `target`
+# in the resident segment: 64 KiB 16-bit segments loaded (so the hidden limits suit real mode),
+# the resident stack, PE cleared, a far return into the resident segment.
+        .macro  LEAVE_PMODE target
+        movw    $SEL_DATA16, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %fs
+        movw    %ax, %gs
+        movw    %ax, %ss
+        movw    $rm_stack_top - res_start, %sp
+        movl    %cr0, %eax
+        andb    $0xfe, %al
+        movl    %eax, %cr0
+        pushw   %cs:res_seg - res_start
+        pushw   $\target - res_start
+        lretw
+        .endm
+
+# Flat 32-bit data segments in every data segment register.
+        .macro  FLAT_SEGMENTS
+        movw    $SEL_DATA32, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %fs
+        movw    %ax, %gs
+        movw    %ax, %ss
+        .endm
+
         # BootInfo field offsets (src/bootinfo.rs)
         .set    BI_DRIVE, 6
         .set    BI_A20, 7
@@ -426,12 +455,7 @@ enter_pmode:
 
         .code32
 pm_entry:
-        movw    $SEL_DATA32, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %fs
-        movw    %ax, %gs
-        movw    %ax, %ss
+        FLAT_SEGMENTS
         movl    $0x7c00, %esp
         call    1f
 1:      popl    %ebp
@@ -542,20 +566,8 @@ rm_call32:
         rep movsl
         ljmp    $SEL_CODE16, $rm16 - res_start
         .code16
-rm16:   # 16-bit protected mode: load 64 KiB segments, then leave protected mode
-        movw    $SEL_DATA16, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %fs
-        movw    %ax, %gs
-        movw    %ax, %ss
-        movw    $rm_stack_top - res_start, %sp
-        movl    %cr0, %eax
-        andb    $0xfe, %al
-        movl    %eax, %cr0
-        pushw   %cs:res_seg - res_start
-        pushw   $rm_real - res_start
-        lretw
+rm16:   # 16-bit protected mode, on to real mode
+        LEAVE_PMODE rm_real
 rm_real:
         movw    %cs, %ax
         movw    %ax, %ss
@@ -611,12 +623,7 @@ rm_real:
         ljmpl   *%cs:ret32_ptr - res_start
         .code32
 rm_ret32:
-        movw    $SEL_DATA32, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %fs
-        movw    %ax, %gs
-        movw    %ax, %ss
+        FLAT_SEGMENTS
         call    1f
 1:      popl    %ebx
         subl    $1b - res_start, %ebx
@@ -703,12 +710,7 @@ api_common:                             # flags of the caller on the stack, inte
 
         .code32
 api32:
-        movw    $SEL_DATA32, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %fs
-        movw    %ax, %gs
-        movw    %ax, %ss
+        FLAT_SEGMENTS
         call    1f
 1:      popl    %ebx
         subl    $1b - res_start, %ebx
@@ -728,20 +730,8 @@ api32:
         movl    %eax, saved_esp - res_start(%ebx)
         ljmp    $SEL_CODE16, $api_rm16 - res_start
         .code16
-api_rm16:
-        movw    $SEL_DATA16, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %fs
-        movw    %ax, %gs
-        movw    %ax, %ss
-        movw    $rm_stack_top - res_start, %sp  # free now: BIOS calls made by the handler are over
-        movl    %cr0, %eax
-        andb    $0xfe, %al
-        movl    %eax, %cr0
-        pushw   %cs:res_seg - res_start
-        pushw   $api_real - res_start
-        lretw
+api_rm16:                               # (the resident stack is free: the handler's BIOS calls are over)
+        LEAVE_PMODE api_real
 api_real:
         lidt    %cs:rm_idtr - res_start
         movw    %cs:nbp_ss - res_start, %ss
