@@ -13,7 +13,7 @@ const TARGETS: [&str; 2] = ["i586-unknown-linux-gnu", "x86_64-unknown-uefi"];
 /// backports that conflicts with bookworm's qemu-system-x86 ("held broken packages").
 /// atftpd is left out on purpose: it conflicts with tftpd-hpa; the tests that need it unpack
 /// it separately.
-const PACKAGES: [(&str, &str); 24] = [
+const PACKAGES: [(&str, &str); 26] = [
     ("qemu-system-x86", "/usr/bin/qemu-system-i386"),
     ("qemu-utils/bookworm", "/usr/bin/qemu-img"),
     ("ipxe-qemu", "/usr/lib/ipxe/qemu/efi-e1000.rom"),
@@ -38,6 +38,9 @@ const PACKAGES: [(&str, &str); 24] = [
     ("memtest86+", "/boot/memtest86+x64.bin"),
     ("dnsmasq-base", "/usr/sbin/dnsmasq"),
     ("tftpd-hpa", "/usr/sbin/in.tftpd"),
+    // the routed field LAN: ISC dhcpd as a second DHCP server, dhcrelay as the router's IP helper
+    ("isc-dhcp-server", "/usr/sbin/dhcpd"),
+    ("isc-dhcp-relay", "/usr/sbin/dhcrelay"),
     ("iproute2", "/usr/sbin/ip"),
     ("mtools", "/usr/bin/mcopy"),
     ("dosfstools", "/usr/sbin/fsck.fat"),
