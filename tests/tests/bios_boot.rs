@@ -84,7 +84,8 @@ fn usb_image_boots_in_qemu() -> Result<()> {
 }
 
 /// 512 MiB and more: a FAT32 partition; its two-sector boot record finds SOFTPXE.SYS through the
-/// root directory's cluster chain and the 32-bit FAT.
+/// root directory's cluster chain and the 32-bit FAT; the firmware's FAT reader reads
+/// SOFTPXE.CFG the same way.
 #[test]
 fn usb_fat32_image_boots_in_qemu() -> Result<()> {
     let dir = run_dir("qemu-usb-fat32-image")?;
@@ -100,6 +101,8 @@ fn usb_fat32_image_boots_in_qemu() -> Result<()> {
         .run(&wait())?;
     run.expect("boot drive 80h (disk)")?
         .expect("booted from the partition at LBA 2048")?
+        .expect("softpxe: settings from SOFTPXE.CFG: ")?
+        .expect_absent("using defaults")?
         .expect("8086:100e class 0200  ")?;
     Ok(())
 }

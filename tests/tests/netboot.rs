@@ -278,6 +278,10 @@ fn lan_without_dhcp_reports_pxe_e51() -> Result<()> {
         Duration::from_secs(90),
     ))?;
     times(&run);
+    // the code is printed once, not "PXE-E51: PXE-E51: ..."
+    for line in run.serial.lines() {
+        ensure!(line.matches("PXE-E").count() <= 1, "code twice: {line}");
+    }
     Ok(())
 }
 

@@ -156,8 +156,8 @@ fn dhcp_conversation(
         }
         if !configured {
             if let Some(lease) = client.lease() {
-                link.iface
-                    .configure(lease.ip, lease.subnet_mask, lease.gateway);
+                // through Link, so the mask and gateway also reach the PXE stack the NBP uses
+                link.configure(lease.ip, lease.subnet_mask, lease.gateway);
                 configured = true;
             }
         }
@@ -232,7 +232,8 @@ fn dhcp_conversation(
                     Ok(Some((server, file)))
                 }
                 Err(e) => {
-                    println!("{}: {e}.", e.pxe_code());
+                    // the error's text starts with its PXE-E code
+                    println!("{e}.");
                     println!("{}", advice_dhcp(e));
                     Err(Failed)
                 }

@@ -372,14 +372,25 @@ extern "C" fn core_api(rd: *mut ResData) {
     };
     let params = SegOff16::new(rd.seg, rd.off);
     let opcode = Opcode(rd.opcode);
+    if ctx.stack_log() {
+        // on entry too: a call that never returns still leaves its line
+        println!(
+            "softpxe: [{}] PXE API {:04x} {} at {:04X}:{:04X} ({})",
+            time::now_us() / 1000,
+            opcode.0,
+            opcode.name().unwrap_or("?"),
+            rd.seg,
+            rd.off,
+            if rd.entry_kind == 0 { "PXENV+" } else { "!PXE" }
+        );
+    }
     let out = softpxe_pxe::dispatch(ctx.stack, &mut ctx.platform, opcode, params);
     rd.ax = out.exit;
     if ctx.stack_log() {
         println!(
-            "softpxe: [{}] PXE API {:04x} {} -> status {:04x}",
+            "softpxe: [{}] PXE API {:04x} -> status {:04x}",
             time::now_us() / 1000,
             opcode.0,
-            opcode.name().unwrap_or("?"),
             out.status.0
         );
     }

@@ -571,7 +571,7 @@ rm16:   # 16-bit protected mode, on to real mode
 rm_real:
         movw    %cs, %ax
         movw    %ax, %ss
-        movw    $rm_stack_top - res_start, %sp
+        movl    $rm_stack_top - res_start, %esp # upper half clear: BIOS code may use ESP
         movw    %ax, %ds
         xorw    %ax, %ax
         movw    %ax, %fs
@@ -583,7 +583,7 @@ rm_real:
         movl    %es:(%bx), %eax
         cmpb    $1, rmr_mode - res_start
         jne     1f
-        movw    $NBP_STACK_TOP, %sp     # the NBP gets its own stack (API calls use ours)
+        movl    $NBP_STACK_TOP, %esp    # the NBP gets its own stack (API calls use ours)
         pushl   rmr_push - res_start    # far call: SS:SP+4 will hold this far pointer
         movl    rmr_target - res_start, %eax
 1:      movl    %eax, int_vec - res_start
@@ -659,6 +659,11 @@ api_saved_esp:  .long 0                 # +36
 api_calls:      .long 0                 # +40
 api32_ptr:      .long 0                 # patched: physical address of api32
                 .word SEL_CODE32
+api_caller_esp: .long 0                 # the caller's ESP, GDTR and IDTR during a call
+api_caller_gdtr: .word 0
+                .long 0
+api_caller_idtr: .word 0
+                .long 0
 
 # PXENV+ RMEntry: far call with BX = opcode, ES:DI = parameter block (PXE 2.1 §3.2).
 pxenv_entry:
@@ -702,6 +707,11 @@ api_common:                             # flags of the caller on the stack, inte
         incl    %cs:api_calls - res_start
         movw    %ss, %cs:nbp_ss - res_start
         movw    %sp, %cs:nbp_sp - res_start
+        # The caller's whole ESP, GDTR and IDTR come back as they were: GRUB's real_to_prot
+        # reads its return address through the full ESP after the call.
+        movl    %esp, %cs:api_caller_esp - res_start
+        sgdtl   %cs:api_caller_gdtr - res_start
+        sidt    %cs:api_caller_idtr - res_start
         lgdtl   %cs:gdtr - res_start
         movl    %cr0, %eax
         orb     $1, %al
@@ -733,9 +743,10 @@ api32:
 api_rm16:                               # (the resident stack is free: the handler's BIOS calls are over)
         LEAVE_PMODE api_real
 api_real:
-        lidt    %cs:rm_idtr - res_start
+        lidt    %cs:api_caller_idtr - res_start
+        lgdtl   %cs:api_caller_gdtr - res_start
         movw    %cs:nbp_ss - res_start, %ss
-        movw    %cs:nbp_sp - res_start, %sp
+        movl    %cs:api_caller_esp - res_start, %esp
         movb    $0, %cs:api_busy - res_start
 api_return:
         popw    %gs
