@@ -17,4 +17,8 @@ fn main() {
     let apitest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("apitest.0");
     fs::write(&apitest, flat_image(&elfs.join("apitest"))).unwrap();
     println!("cargo:rustc-env=SOFTPXE_APITEST={}", apitest.display());
+    // fbms.krn, the tiny kernel that reports base memory after an unload (tests/nbp/src/fbms.s)
+    let fbms = PathBuf::from(env::var("OUT_DIR").unwrap()).join("fbms.krn");
+    fs::write(&fbms, flat_image(&elfs.join("fbms"))).unwrap();
+    println!("cargo:rustc-env=SOFTPXE_FBMS={}", fbms.display());
 }

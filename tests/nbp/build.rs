@@ -22,6 +22,18 @@ fn main() {
         println!("cargo:rustc-link-arg-bin=apitest={arg}");
     }
     println!("cargo:rustc-link-arg-bin=apitest=-Wl,-T{dir}/nbp.ld");
+    // fbms.krn (src/fbms.s): a tiny Linux kernel, the same link layout
+    for arg in [
+        "-nostartfiles",
+        "-nostdlib",
+        "-no-pie",
+        "-static",
+        "-Wl,--build-id=none",
+    ] {
+        println!("cargo:rustc-link-arg-bin=fbms={arg}");
+    }
+    println!("cargo:rustc-link-arg-bin=fbms=-Wl,-T{dir}/nbp.ld");
+    println!("cargo:rerun-if-changed=src/fbms.s");
     println!("cargo:rerun-if-changed=src/apitest.s");
     println!("cargo:rerun-if-changed=nbp.ld");
     println!("cargo:rerun-if-changed=src/nbp.s");

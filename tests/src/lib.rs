@@ -252,6 +252,13 @@ pub fn api_test_nbp() -> &'static Path {
     Path::new(env!("SOFTPXE_APITEST"))
 }
 
+/// fbms.krn (`tests/nbp/src/fbms.s`): a tiny Linux kernel (real-mode setup only) that prints
+/// `fbms: base memory N KiB, PXE gone|still there` on COM1 and halts; built by this crate's
+/// build script.
+pub fn fbms_kernel() -> &'static Path {
+    Path::new(env!("SOFTPXE_FBMS"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -271,14 +271,20 @@ fn ivt_set(v: usize, far: u32) {
 pub fn install(ctx: &mut ApiContext<'_>) -> (SegOff16, SegOff16) {
     let info = ctx.info;
     let rs = info.resident_segment;
-    let code = Segment {
+    // Code and data segments both cover the whole block the prefix took from base memory,
+    // padding included, so every segment ends exactly at the 40:13 value softpxe found: NBPs
+    // take that end as the real top of base memory when they free the stack. pxelinux takes
+    // the end of the higher of the two; iPXE's prefix, when both start at the same segment,
+    // takes the code segment's end.
+    let block = u32::from(info.base_kib_before.saturating_sub(info.base_kib_after)) * 1024;
+    let whole = Segment {
         segment: rs,
-        size: info.scratch_offset,
+        size: block
+            .max(info.resident_size)
+            .max(u32::from(info.scratch_offset))
+            .min(0xffff) as u16,
     };
-    let data = Segment {
-        segment: rs,
-        size: (info.resident_size as u16).max(info.scratch_offset),
-    };
+    let (code, data) = (whole, whole);
     let cfg = StructConfig {
         rm_entry: SegOff16::new(rs, info.pxenv_entry),
         entry_sp: SegOff16::new(rs, info.bang_entry),
@@ -396,20 +402,13 @@ extern "C" fn core_api(rd: *mut ResData) {
     }
     match out.action {
         Some(Action::Unload) => {
-            // STOP_UNDI: the NIC is stopped (the handler closed it). Take the hooks off and, if
-            // nobody has taken base memory below ours since, give it back (PXE 2.1 §4.4.6). The
+            // STOP_UNDI: the NIC is stopped (the handler closed it). Take the hooks off. 40:13
+            // stays as it is: freeing the memory is the NBP's job (PXE 2.1 §4.4.6), and NBPs
+            // check 40:13 against the end of the UNDI segments before they raise it themselves
+            // (pxelinux's unload_pxe refuses when 40:13 is already at or above that end). The
             // dispatcher answered KEEP_UNDI instead when the hooks could not come off.
             ctx.unloaded = true;
-            let info = ctx.info;
-            if uninstall(info) {
-                // SAFETY: 40:13 is the BIOS data area's base memory size (KiB).
-                unsafe {
-                    let fbms = 0x413 as *mut u16;
-                    if core::ptr::read_volatile(fbms) == info.base_kib_after {
-                        core::ptr::write_volatile(fbms, info.base_kib_before);
-                    }
-                }
-            }
+            uninstall(ctx.info);
         }
         Some(Action::StartNbp { size }) => {
             // RESTART_TFTP: the calling NBP is not returned to; the new one starts like the

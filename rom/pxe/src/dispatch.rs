@@ -94,12 +94,17 @@ const TABLE: &[(Opcode, Handler)] = &[
     (Opcode::UDP_CLOSE, udp::close),
     (Opcode::UDP_READ, udp::read),
     (Opcode::UDP_WRITE, udp::write),
-    (Opcode::UNLOAD_STACK, success),
+    (Opcode::UNLOAD_STACK, preboot::stop_base_code),
     (Opcode::GET_CACHED_INFO, preboot::get_cached_info),
     (Opcode::RESTART_TFTP, tftp::restart),
     (Opcode::START_BASE, unsupported),
-    (Opcode::STOP_BASE, success),
+    (Opcode::STOP_BASE, preboot::stop_base_code),
 ];
+
+/// The base-code calls UNLOAD_STACK and STOP_BASE take out of service.
+fn is_base_code(op: Opcode) -> bool {
+    matches!(op.0, 0x0020..=0x0025 | 0x0030..=0x0033) || op == Opcode::RESTART_TFTP
+}
 
 /// Whether `op` has an entry in the dispatch table (implemented or answered UNSUPPORTED).
 pub fn is_known(op: Opcode) -> bool {
@@ -140,6 +145,7 @@ pub fn dispatch(
     let reply = match handler {
         None => Status::UNSUPPORTED.into(),
         Some(_) if stack.stopped => Status::FAILURE.into(),
+        Some(_) if stack.base_stopped && is_base_code(opcode) => Status::FAILURE.into(),
         Some(h) => h(stack, platform, params),
     };
     finish(platform, params, reply)

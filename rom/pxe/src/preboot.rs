@@ -1,6 +1,13 @@
-//! PXE preboot API (layer `rom/pxe`, PXE 2.1 §3.2): GET_CACHED_INFO. (UNLOAD_STACK and
-//! STOP_BASE are plain successes and START_BASE is UNSUPPORTED, in the dispatch table;
-//! RESTART_TFTP lives with TFTP.)
+//! PXE preboot API (layer `rom/pxe`, PXE 2.1 §3.2): GET_CACHED_INFO, UNLOAD_STACK and
+//! STOP_BASE. (START_BASE is UNSUPPORTED, in the dispatch table; RESTART_TFTP lives with TFTP.)
+//!
+//! UNLOAD_STACK and STOP_BASE answer success, as every PXE ROM does (pxelinux abandons its
+//! unload otherwise), and take the base code out of service: a running TFTP transfer is
+//! aborted (its ERROR packet sent), the UDP session closed, and from then on the base-code
+//! calls (TFTP_*, UDP_*, RESTART_TFTP) fail with PXENV_STATUS_FAILURE. UNDI keeps working:
+//! undionly.kpxe calls UNLOAD_STACK and then drives the NIC through UNDI. The memory stays
+//! where it is until STOP_UNDI, because softpxe's base code and UNDI share one block (the NBP
+//! frees it by raising 40:13 once STOP_UNDI has succeeded).
 //!
 //! GET_CACHED_INFO hands out 1260-byte BOOTPLAYER copies (see `abi::structs`): with BufferSize 0
 //! the SEG:OFF of our persistent copy in the scratch area, else a copy of min(BufferSize, 1260)
@@ -31,4 +38,13 @@ pub(crate) fn get_cached_info(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff
         b.BufferSize = n as u16;
         Status::SUCCESS.into()
     })
+}
+
+/// UNLOAD_STACK and STOP_BASE: the base code stops (see the module doc); UNDI stays.
+pub(crate) fn stop_base_code(s: &mut PxeStack, p: &mut dyn Platform, _at: SegOff16) -> Reply {
+    s.close_tftp(p);
+    s.udp_open = false;
+    s.udpq.clear();
+    s.base_stopped = true;
+    Status::SUCCESS.into()
 }

@@ -114,6 +114,8 @@ pub struct PxeStack {
     pub(crate) payload: [u8; MAX_UDP],
     /// STOP_UNDI succeeded: every later call fails.
     pub(crate) stopped: bool,
+    /// UNLOAD_STACK or STOP_BASE succeeded: the base-code calls (TFTP, UDP) fail.
+    pub(crate) base_stopped: bool,
 }
 
 fn ip_opt(ip: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
@@ -152,6 +154,7 @@ impl PxeStack {
             tx: [0; MAX_FRAME],
             payload: [0; MAX_UDP],
             stopped: false,
+            base_stopped: false,
         })
     }
 

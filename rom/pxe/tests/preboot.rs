@@ -91,3 +91,53 @@ fn base_code_calls() {
     let (o, _) = call(&mut s, &mut f, Opcode::START_BASE, &[0u8; 2]);
     assert_eq!((o.exit, o.status), (EXIT_FAILURE, S::UNSUPPORTED));
 }
+
+/// After UNLOAD_STACK the base code is out of service (a running transfer aborted, TFTP and UDP
+/// refused) while UNDI and GET_CACHED_INFO keep working, as undionly.kpxe needs.
+#[test]
+fn unload_stack_stops_the_base_code_and_keeps_undi() {
+    for op in [Opcode::UNLOAD_STACK, Opcode::STOP_BASE] {
+        let (mut s, mut f) = setup();
+        packets(&mut s, &mut f);
+        f.peer
+            .as_mut()
+            .unwrap()
+            .files
+            .push(("f".into(), pattern(100_000)));
+        let mut file = [0u8; 128];
+        file[0] = b'f';
+        let open = TftpOpen {
+            Status: 0,
+            ServerIPAddress: PEER_IP.octets(),
+            GatewayIPAddress: [0; 4],
+            FileName: file,
+            TFTPPort: 69u16.to_be(),
+            PacketSize: 512,
+        };
+        assert_eq!(
+            call(&mut s, &mut f, Opcode::TFTP_OPEN, &open).0.status,
+            S::SUCCESS
+        );
+        assert_eq!(call(&mut s, &mut f, op, &[0u8; 12]).0.status, S::SUCCESS);
+        let size = TftpGetFsize {
+            Status: 0,
+            ServerIPAddress: PEER_IP.octets(),
+            GatewayIPAddress: [0; 4],
+            FileName: file,
+            FileSize: 0,
+        };
+        let (o, _) = call(&mut s, &mut f, Opcode::TFTP_GET_FSIZE, &size);
+        assert_eq!((o.exit, o.status), (EXIT_FAILURE, S::FAILURE), "{op:?}");
+        let udp = [0u8; 6];
+        assert_eq!(
+            call(&mut s, &mut f, Opcode::UDP_OPEN, &udp).0.status,
+            S::FAILURE
+        );
+        // UNDI and the cached packets still answer
+        let (o, _) = gci(&mut s, &mut f, 2, 0, SegOff16::default());
+        assert_eq!(o.status, S::SUCCESS);
+        let info = [0u8; 32];
+        let (o, _) = call(&mut s, &mut f, Opcode::UNDI_GET_INFORMATION, &info);
+        assert_eq!(o.status, S::SUCCESS, "{op:?}");
+    }
+}
