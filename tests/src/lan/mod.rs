@@ -1,5 +1,10 @@
 //! A private LAN of network namespaces for emulator tests: real DHCP, proxyDHCP and TFTP servers
-//! (dnsmasq, tftpd-hpa, atftpd) on a bridge, and a tap device for a QEMU NIC.
+//! (dnsmasq, ISC dhcpd, tftpd-hpa, atftpd) on a bridge, and a tap device for a QEMU NIC.
+//!
+//! Three choices ([`Lan::builder`]): the flat LAN below ([`Lan::new`]); the routed LAN
+//! ([`LanBuilder::routed`]: guest on 10.61.0.0/24, servers on 10.62.0.0/24, a router with ISC
+//! dhcrelay); and, with either, a lossy link between QEMU and `tap0`
+//! ([`LanBuilder::lossy`]: seeded loss, duplication, reordering per direction).
 //!
 //! ```text
 //!  <p>-lan: QEMU --tap0--+                       <p>-dhcp: eth0 10.99.0.1/24, fd99::1/64
@@ -90,7 +95,7 @@ impl std::fmt::Debug for Lan {
 }
 
 /// How the LAN is laid out: one segment, or a client and a server segment joined by a router
-/// running ISC dhcrelay (see [`topology`](self) and docs/testing-lan.md).
+/// running ISC dhcrelay (see docs/testing-lan.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Topology {
     /// 10.99.0.0/24: guest, DHCP host 10.99.0.1 and boot host 10.99.0.2 on one bridge.
