@@ -1,5 +1,10 @@
 //! A private LAN of network namespaces for emulator tests: real DHCP, proxyDHCP and TFTP servers
-//! (dnsmasq, tftpd-hpa, atftpd) on a bridge, and a tap device for a QEMU NIC.
+//! (dnsmasq, ISC dhcpd, tftpd-hpa, atftpd) on a bridge, and a tap device for a QEMU NIC.
+//!
+//! Three choices ([`Lan::builder`]): the flat LAN below ([`Lan::new`]); the routed LAN
+//! ([`LanBuilder::routed`]: guest on 10.61.0.0/24, servers on 10.62.0.0/24, a router with ISC
+//! dhcrelay); and, with either, a lossy link between QEMU and `tap0`
+//! ([`LanBuilder::lossy`]: seeded loss, duplication, reordering per direction).
 //!
 //! ```text
 //!  <p>-lan: QEMU --tap0--+                       <p>-dhcp: eth0 10.99.0.1/24, fd99::1/64
@@ -25,16 +30,25 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod isc;
+#[allow(unsafe_code)] // setns, TUNSETIFF and poll for the lossy link
+mod lossy;
 mod server;
 mod tftp;
+mod topology;
 
+use lossy::Link;
+pub use lossy::{DirStats, Faults, LinkStats, LossConfig, LINK_QEMU_PORT, LINK_RELAY_PORT};
 pub use server::{atftpd_binary, atftpd_dir, install_atftpd, Host, Server};
 pub use tftp::{tftp_get, tftp_helper_entry, TftpReport};
+pub use topology::{
+    CLIENT_SUBNET, ROUTED_BOOT, ROUTED_DHCP, ROUTER_CLIENT, ROUTER_SERVER, SERVER_SUBNET,
+};
 
 /// Every namespace this module creates starts with this.
 pub const NETNS_PREFIX: &str = "spx-";
 
-/// The LAN's IPv4 subnet (a /24).
+/// The flat LAN's IPv4 subnet (a /24).
 pub const SUBNET: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 0);
 
 /// The MAC address tests give the guest NIC (QEMU's default).
@@ -62,8 +76,11 @@ pub struct Lan {
     name: String,
     dir: PathBuf,
     prefix: String,
+    topology: Topology,
     servers: Mutex<Vec<Server>>,
     created: Vec<String>,
+    link: Option<Link>,
+    relay: Option<Server>,
 }
 
 impl std::fmt::Debug for Lan {
@@ -71,19 +88,64 @@ impl std::fmt::Debug for Lan {
         f.debug_struct("Lan")
             .field("name", &self.name)
             .field("prefix", &self.prefix)
+            .field("topology", &self.topology)
             .field("dir", &self.dir)
             .finish()
     }
 }
 
-impl Lan {
-    /// Creates the namespaces, bridge, tap and veths, with `target/emu/<name>/` (emptied) for
-    /// logs. Fails unless running as root with `ip netns` available.
-    pub fn new(name: &str) -> Result<Lan> {
+/// How the LAN is laid out: one segment, or a client and a server segment joined by a router
+/// running ISC dhcrelay (see docs/testing-lan.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topology {
+    /// 10.99.0.0/24: guest, DHCP host 10.99.0.1 and boot host 10.99.0.2 on one bridge.
+    Flat,
+    /// Guest on 10.61.0.0/24 ([`CLIENT_SUBNET`]), servers on 10.62.0.0/24 ([`SERVER_SUBNET`]),
+    /// a router namespace between them forwarding IPv4 and relaying DHCP.
+    Routed,
+}
+
+/// Options for a [`Lan`]: `Lan::builder(name).routed().lossy(cfg).build()`.
+#[derive(Clone, Debug)]
+pub struct LanBuilder {
+    name: String,
+    topology: Topology,
+    loss: Option<LossConfig>,
+    relay_to: Vec<Host>,
+}
+
+impl LanBuilder {
+    /// Two segments and a router ([`Topology::Routed`]).
+    pub fn routed(mut self) -> Self {
+        self.topology = Topology::Routed;
+        self
+    }
+
+    /// Puts the user-space lossy link ([`LossConfig`]) between QEMU and `tap0`;
+    /// [`Lan::qemu_netdev`] then gives a `-netdev dgram` instead of `-netdev tap`.
+    pub fn lossy(mut self, config: LossConfig) -> Self {
+        self.loss = Some(config);
+        self
+    }
+
+    /// Routed only: the servers dhcrelay forwards to (default: [`Host::Dhcp`] and
+    /// [`Host::Boot`], as an IP-helper table listing the DHCP and the PXE server). Empty: no
+    /// relay is started.
+    pub fn relay_to(mut self, servers: &[Host]) -> Self {
+        self.relay_to = servers.to_vec();
+        self
+    }
+
+    /// Creates the namespaces, bridges, tap and veths (and for [`Topology::Routed`] starts
+    /// dhcrelay and the router's IPv6 advertisements; with [`LanBuilder::lossy`] the link
+    /// relay), with `target/emu/<name>/` (emptied) for logs. Fails unless running as root with
+    /// `ip netns` available.
+    pub fn build(self) -> Result<Lan> {
         preflight()?;
         cleanup_stale();
-        let dir = run_dir(name)?;
-        let short: String = name
+        let dir = run_dir(&self.name)?;
+        let short: String = self
+            .name
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() {
@@ -100,88 +162,79 @@ impl Lan {
             SEQ.fetch_add(1, Ordering::Relaxed)
         );
         let mut lan = Lan {
-            name: name.to_string(),
+            name: self.name,
             dir,
             prefix,
+            topology: self.topology,
             servers: Mutex::new(Vec::new()),
             created: Vec::new(),
+            link: None,
+            relay: None,
         };
         // On failure, `lan` is dropped and removes whatever was created so far.
-        lan.setup()?;
-        Ok(lan)
-    }
-
-    fn setup(&mut self) -> Result<()> {
-        let lan = self.ns_lan();
-        for ns in [lan.clone(), self.ns(Host::Dhcp), self.ns(Host::Boot)] {
-            self.ip(&["netns", "add", &ns])?;
-            self.created.push(ns.clone());
-            self.ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-            // No duplicate address detection: addresses are usable at once (the bridge has no
-            // other hosts); per-namespace sysctls only.
-            for key in ["all", "default"] {
-                self.run_in(
-                    &ns,
-                    &[
-                        "sysctl",
-                        "-qw",
-                        &format!("net.ipv6.conf.{key}.accept_dad=0"),
-                    ],
-                )?;
+        match lan.topology {
+            Topology::Flat => lan.setup_flat()?,
+            Topology::Routed => {
+                lan.setup_routed()?;
+                lan.start_router(&self.relay_to)?;
             }
         }
-        self.ip(&["-n", &lan, "link", "add", "br0", "type", "bridge"])?;
-        self.ip(&[
-            "-n",
-            &lan,
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
-            "stp_state",
-            "0",
-            "forward_delay",
-            "0",
-            "mcast_snooping",
-            "0",
-        ])?;
-        self.ip(&["-n", &lan, "tuntap", "add", "dev", "tap0", "mode", "tap"])?;
-        self.ip(&["-n", &lan, "link", "set", "tap0", "master", "br0"])?;
-        for (host, port) in [(Host::Dhcp, "vd0"), (Host::Boot, "vb0")] {
-            let ns = self.ns(host);
-            self.ip(&[
-                "-n", &lan, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns",
-                &ns,
-            ])?;
-            self.ip(&["-n", &lan, "link", "set", port, "master", "br0"])?;
-            self.ip(&[
-                "-n",
-                &ns,
-                "addr",
-                "add",
-                &format!("{}/24", host.addr()),
-                "dev",
-                "eth0",
-            ])?;
-            // An IPv6 prefix lets dnsmasq's `--enable-ra` actually advertise one; without it
-            // iPXE waits ~15 s for IPv6 autoconfiguration before it reports DHCP done.
-            self.ip(&[
-                "-n",
-                &ns,
-                "addr",
-                "add",
-                host.ipv6(),
-                "dev",
-                "eth0",
-                "nodad",
-            ])?;
-            self.ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-            self.ip(&["-n", &lan, "link", "set", port, "up"])?;
+        if let Some(config) = self.loss {
+            lan.link = Some(Link::start(&lan.ns_lan(), &lan.dir, config)?);
         }
-        self.ip(&["-n", &lan, "link", "set", "tap0", "up"])?;
-        self.ip(&["-n", &lan, "link", "set", "br0", "up"])?;
-        Ok(())
+        Ok(lan)
+    }
+}
+
+impl Lan {
+    /// The flat LAN (10.99.0.0/24, no loss): `Lan::builder(name).build()`.
+    pub fn new(name: &str) -> Result<Lan> {
+        Lan::builder(name).build()
+    }
+
+    /// The routed LAN without loss: `Lan::builder(name).routed().build()`.
+    pub fn routed(name: &str) -> Result<Lan> {
+        Lan::builder(name).routed().build()
+    }
+
+    /// Options for a LAN whose logs go to `target/emu/<name>/`.
+    pub fn builder(name: &str) -> LanBuilder {
+        LanBuilder {
+            name: name.to_string(),
+            topology: Topology::Flat,
+            loss: None,
+            relay_to: vec![Host::Dhcp, Host::Boot],
+        }
+    }
+
+    pub fn topology(&self) -> Topology {
+        self.topology
+    }
+
+    /// `host`'s IPv4 address in this LAN's topology (flat: 10.99.0.1/.2; routed: 10.62.0.10/.20,
+    /// the router 10.61.0.1 on the client side).
+    pub fn addr(&self, host: Host) -> Ipv4Addr {
+        host.addr_in(self.topology)
+    }
+
+    /// The guest's subnet (a /24): 10.99.0.0 (flat) or 10.61.0.0 (routed).
+    pub fn client_subnet(&self) -> Ipv4Addr {
+        match self.topology {
+            Topology::Flat => SUBNET,
+            Topology::Routed => CLIENT_SUBNET,
+        }
+    }
+
+    /// The guest's default gateway: the router's client-side address (routed), none (flat).
+    pub fn gateway(&self) -> Option<Ipv4Addr> {
+        (self.topology == Topology::Routed).then_some(ROUTER_CLIENT)
+    }
+
+    /// The DHCP range the helpers and docs use for the guest: `.100`–`.199` of
+    /// [`Lan::client_subnet`].
+    pub fn guest_range(&self) -> (Ipv4Addr, Ipv4Addr) {
+        let [a, b, c, _] = self.client_subnet().octets();
+        (Ipv4Addr::new(a, b, c, 100), Ipv4Addr::new(a, b, c, 199))
     }
 
     /// The run directory `target/emu/<name>/` (logs, setup commands).
@@ -201,7 +254,11 @@ impl Lan {
 
     /// All namespaces of this LAN.
     pub fn namespaces(&self) -> Vec<String> {
-        vec![self.ns_lan(), self.ns(Host::Dhcp), self.ns(Host::Boot)]
+        let mut all = vec![self.ns_lan(), self.ns(Host::Dhcp), self.ns(Host::Boot)];
+        if self.topology == Topology::Routed {
+            all.push(self.ns(Host::Router));
+        }
+        all
     }
 
     /// `ip netns exec <lan namespace> program`: add arguments, then spawn (QEMU goes here).
@@ -214,13 +271,35 @@ impl Lan {
         netns_command(&self.ns(host), program)
     }
 
-    /// QEMU arguments for a backend on `tap0` with id `n0`; add
+    /// QEMU arguments for the guest's link with id `n0`: `-netdev tap` on `tap0`, or with a
+    /// lossy link `-netdev dgram` to the relay on loopback. Add
     /// `-device MODEL,netdev=n0[,romfile=]` and run QEMU inside [`Lan::ns_lan`].
     pub fn qemu_netdev(&self) -> Vec<String> {
-        vec![
-            "-netdev".into(),
-            "tap,id=n0,ifname=tap0,script=no,downscript=no".into(),
-        ]
+        let backend = match &self.link {
+            None => "tap,id=n0,ifname=tap0,script=no,downscript=no".to_string(),
+            Some(_) => lossy::qemu_backend(),
+        };
+        vec!["-netdev".into(), backend]
+    }
+
+    /// The lossy link's counters so far (`None` without [`LanBuilder::lossy`]).
+    pub fn link_stats(&self) -> Option<LinkStats> {
+        self.link.as_ref().map(Link::stats)
+    }
+
+    /// Stops the lossy link and writes its counters to `link-stats.txt` in the run directory
+    /// (dropping the `Lan` does the same). Fails without a lossy link or if the relay failed.
+    pub fn stop_link(&self) -> Result<LinkStats> {
+        self.link
+            .as_ref()
+            .context("this LAN has no lossy link (LanBuilder::lossy)")?
+            .stop()
+    }
+
+    /// The routed LAN's dhcrelay (`None` in the flat LAN or with an empty
+    /// [`LanBuilder::relay_to`]). Its log (`dhcrelay.out`) has `Forwarded BOOTREQUEST ...`.
+    pub fn dhcrelay(&self) -> Option<&Server> {
+        self.relay.as_ref()
     }
 
     /// Runs an emulator command (program and arguments as built for the host) inside the LAN
@@ -333,6 +412,9 @@ impl Drop for Lan {
     fn drop(&mut self) {
         for server in self.servers.lock().unwrap().iter() {
             server.stop();
+        }
+        if let Some(link) = &self.link {
+            let _ = link.stop();
         }
         for ns in self.created.iter().rev() {
             remove_namespace(ns);

@@ -11,27 +11,27 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A server host on the LAN (each its own namespace with `eth0` on the bridge).
+/// A host on the LAN with its own namespace. Addresses depend on the topology: use
+/// [`Lan::addr`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Host {
-    /// 10.99.0.1, fd99::1: the DHCP server (and IPv6 router advertisements).
+    /// The DHCP server (flat: 10.99.0.1, fd99::1, also sending IPv6 RAs; routed: 10.62.0.10).
     Dhcp,
-    /// 10.99.0.2, fd99::2: proxyDHCP and TFTP servers.
+    /// proxyDHCP and TFTP servers (flat: 10.99.0.2, fd99::2; routed: 10.62.0.20).
     Boot,
+    /// Routed LAN only: the router (eth0 10.61.0.1 + fd61::1 on the client segment, eth1
+    /// 10.62.0.1 on the server segment) running dhcrelay and IPv6 RAs.
+    Router,
 }
 
 impl Host {
+    /// The address in the flat LAN (the router: its client-side address, routed LAN only).
+    /// [`Lan::addr`] gives the address in the LAN's own topology.
     pub fn addr(self) -> Ipv4Addr {
         match self {
             Host::Dhcp => Ipv4Addr::new(10, 99, 0, 1),
             Host::Boot => Ipv4Addr::new(10, 99, 0, 2),
-        }
-    }
-
-    pub(super) fn ipv6(self) -> &'static str {
-        match self {
-            Host::Dhcp => "fd99::1/64",
-            Host::Boot => "fd99::2/64",
+            Host::Router => super::ROUTER_CLIENT,
         }
     }
 
@@ -39,6 +39,7 @@ impl Host {
         match self {
             Host::Dhcp => "dhcp",
             Host::Boot => "boot",
+            Host::Router => "router",
         }
     }
 }
@@ -195,10 +196,18 @@ impl Lan {
             self.dir.join(format!("{label}.leases")).display()
         ))
         .args(args);
-        let port = if args.iter().any(|a| a.starts_with("--dhcp-range")) {
-            67
+        // An IPv4 range (DHCP or proxy) listens on 67, TFTP on 69; RA-only on neither.
+        let v4_range = args.iter().any(|a| {
+            a.strip_prefix("--dhcp-range=")
+                .and_then(|r| r.split(',').next())
+                .is_some_and(|first| first.parse::<Ipv4Addr>().is_ok())
+        });
+        let port = if v4_range {
+            Some(67)
+        } else if args.iter().any(|a| a.starts_with("--enable-tftp")) {
+            Some(69)
         } else {
-            69
+            None
         };
         self.start(&label, host, cmd, Some(log), Some("started, version"), port)
     }
@@ -210,10 +219,10 @@ impl Lan {
         let label = format!("tftpd-hpa-{}", host.role());
         let mut cmd = self.wrap_host(host, "in.tftpd");
         cmd.args(["-L", "-v", "-v", "-u", "root", "-a"])
-            .arg(format!("{}:69", host.addr()))
+            .arg(format!("{}:69", self.addr(host)))
             .arg("-s")
             .arg(dir);
-        self.start(&label, host, cmd, None, None, 69)
+        self.start(&label, host, cmd, None, None, Some(69))
     }
 
     /// atftpd 0.8.0 (RFC 7440 windowsize unless `windowsize` is false: `--no-windowsize`),
@@ -238,7 +247,7 @@ impl Lan {
             "--trace",
             "--bind-address",
         ])
-        .arg(host.addr().to_string())
+        .arg(self.addr(host).to_string())
         .arg("--logfile")
         .arg(&log)
         .arg("--pidfile")
@@ -247,19 +256,19 @@ impl Lan {
             cmd.arg("--no-windowsize");
         }
         cmd.arg(dir);
-        self.start(&label, host, cmd, Some(log), None, 69)
+        self.start(&label, host, cmd, Some(log), None, Some(69))
     }
 
     /// Spawns `cmd` as its own process group with output to `<label>.out`, records it, and
     /// waits (5 s at most) for `ready` in the log and a UDP listener on `port` in its namespace.
-    fn start(
+    pub(super) fn start(
         &self,
         label: &str,
         host: Host,
         mut cmd: Command,
         log: Option<PathBuf>,
         ready: Option<&str>,
-        port: u16,
+        port: Option<u16>,
     ) -> Result<Server> {
         let out_path = self.dir.join(format!("{label}.out"));
         self.record(&cmd);
@@ -292,14 +301,14 @@ impl Lan {
                 );
             }
             let logged = ready.is_none_or(|r| server.log().contains(r));
-            if logged && udp_listening(&ns, port) {
+            if logged && port.is_none_or(|p| udp_listening(&ns, p)) {
                 return Ok(server);
             }
             if start.elapsed() > Duration::from_secs(5) {
                 server.stop();
                 bail!(
-                    "{label} not ready after 5 s (no UDP listener on port {port} in {ns}; files in \
-                     {}):\n{}",
+                    "{label} not ready after 5 s (no {ready:?} in its log or no UDP listener on \
+                     port {port:?} in {ns}; files in {}):\n{}",
                     self.dir.display(),
                     server.log()
                 );

@@ -30,7 +30,7 @@ impl Lan {
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
         let opts: Vec<String> = options.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let spec = format!("{}:69|{file}|{}", server.addr(), opts.join(","));
+        let spec = format!("{}:69|{file}|{}", self.addr(server), opts.join(","));
         let mut cmd = self.wrap_host(from, &exe.to_string_lossy());
         cmd.args([
             TFTP_HELPER_TEST,
@@ -71,7 +71,7 @@ impl Lan {
             bail!(
                 "TFTP get {file} from {} ({spec}) failed in {}: {}\n--- stdout ---\n{stdout}\n\
                  --- stderr ---\n{stderr}",
-                server.addr(),
+                self.addr(server),
                 self.ns(from),
                 out.status
             );
