@@ -23,6 +23,7 @@ fn main() {
     }
     println!("cargo:rustc-link-arg-bin=apitest=-Wl,-T{dir}/nbp.ld");
     println!("cargo:rerun-if-changed=src/apitest.s");
+    println!("cargo:rerun-if-changed=src/rxfilter.s");
     println!("cargo:rerun-if-changed=nbp.ld");
     println!("cargo:rerun-if-changed=src/nbp.s");
 }
