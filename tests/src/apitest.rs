@@ -530,10 +530,10 @@ pub const RX_GROUPS: [[u8; 4]; 2] = [[239, 1, 2, 3], [239, 1, 2, 4]];
 /// The counters of one `apitest: RXFILTER phase=<name> ...` line.
 pub fn rx_phase(r: &Report, phase: &str) -> Result<BTreeMap<String, u32>> {
     let line = r.line(&format!("apitest: RXFILTER phase={phase} "))?;
-    let rest = line.split_once(' ').map_or("", |x| x.1);
-    let rest = rest.split_once(' ').map_or("", |x| x.1);
+    let rest = line.strip_prefix("apitest: RXFILTER ").unwrap_or("");
     key_values(rest)?
         .into_iter()
+        .filter(|(k, _)| k != "phase")
         .map(|(k, v)| {
             let n = u32::from_str_radix(&v, 16).with_context(|| format!("{k}={v} in {line}"))?;
             Ok((k, n))
