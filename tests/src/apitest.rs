@@ -564,7 +564,9 @@ pub fn check_rx_filter(r: &Report) -> Result<()> {
     for (phase, expect) in want {
         let got = rx_phase(r, phase)?;
         for (key, seen) in ["sub", "unsub", "new", "old"].into_iter().zip(expect) {
-            let n = *got.get(key).with_context(|| format!("no {key} in phase {phase}"))?;
+            let n = *got
+                .get(key)
+                .with_context(|| format!("no {key} in phase {phase}"))?;
             ensure!(
                 (n > 0) == seen,
                 "phase {phase}: {key}={n}, expected {}:\n{}",

@@ -512,7 +512,17 @@ fn softpxe_rx_filter(model: &str, info: (u32, u32, u32)) -> Result<()> {
         (TO_NEW_MAC, mac_text(RX_NEW_MAC)),
         (TO_OLD_MAC, softpxe_tests::lan::GUEST_MAC.to_string()),
     ] {
-        let args = ["neigh", "add", ip, "lladdr", &mac, "nud", "permanent", "dev", "eth0"];
+        let args = [
+            "neigh",
+            "add",
+            ip,
+            "lladdr",
+            &mac,
+            "nud",
+            "permanent",
+            "dev",
+            "eth0",
+        ];
         ip_in(&boot, &args)?;
     }
     let exe = std::env::current_exe().context("locating the test binary")?;
