@@ -15,6 +15,7 @@ extern crate std;
 pub mod e1000;
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;
+pub mod filter;
 pub mod hal;
 pub mod nic;
 pub mod pci;
@@ -25,6 +26,7 @@ pub mod virtio_net;
 #[cfg(test)]
 mod tests;
 
+pub use filter::RxFilter;
 pub use hal::{DmaRegion, Hal};
 pub use nic::{Nic, NicError};
 pub use pci::{PciAddress, PciId};

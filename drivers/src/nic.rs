@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use crate::filter::RxFilter;
 use crate::hal::Hal;
 
 /// What can go wrong in a driver operation.
@@ -28,6 +29,10 @@ pub enum NicError {
     NotOpen,
     /// The driver does not support this operation (e.g. interrupts).
     Unsupported,
+    /// A station address with the group (multicast) bit set.
+    BadAddress,
+    /// The device rejected, or did not answer, a receive-filter command (virtio control queue).
+    FilterRefused,
 }
 
 impl fmt::Display for NicError {
@@ -43,6 +48,8 @@ impl fmt::Display for NicError {
             NicError::TxTimeout => "NIC transmit ring stayed full",
             NicError::NotOpen => "NIC is not open",
             NicError::Unsupported => "operation not supported by this NIC driver",
+            NicError::BadAddress => "station address is a multicast address",
+            NicError::FilterRefused => "NIC refused the receive filter",
         })
     }
 }
@@ -52,9 +59,22 @@ impl fmt::Display for NicError {
 /// Construction (per driver, from a [`crate::PciAddress`]) only decodes BARs, turns on register
 /// decoding and reads the MAC address; nothing is allocated and no DMA happens until
 /// [`Nic::open`].
+///
+/// # Receive filter and station address
+///
+/// A card has a permanent address ([`Nic::mac`], from its EEPROM or device configuration) and a
+/// station address ([`Nic::station`]) that it receives on; it starts as the permanent one.
+/// [`Nic::set_station`] and [`Nic::set_filter`] may be called open or closed: the driver keeps
+/// both and [`Nic::open`] programs them again after its reset, so they survive re-opening. On an
+/// open card they take effect at once. Whatever the hardware can do, [`Nic::receive`] returns
+/// only frames the filter accepts ([`RxFilter::accepts`]): drivers check each frame in software
+/// as well, which covers hash collisions and devices without filtering. `close` puts the
+/// permanent address back where the hardware keeps it, for whoever drives the card next.
+/// Frames the card sends carry whatever source address the caller put in them.
 pub trait Nic {
     /// Resets the card, sets up rings (allocated on the first open, reused afterwards),
-    /// enables bus mastering, the receiver (own MAC + broadcast) and the transmitter.
+    /// enables bus mastering, the receiver (with the current [`RxFilter`] and station
+    /// address; directed + broadcast unless changed) and the transmitter.
     /// Interrupts stay masked. Calling it on an open card re-initialises it.
     fn open<H: Hal + ?Sized>(&mut self, hal: &mut H) -> Result<(), NicError>;
 
@@ -62,8 +82,35 @@ pub trait Nic {
     /// DMA can hit memory after the firmware gives it away. Harmless when not open.
     fn close<H: Hal + ?Sized>(&mut self, hal: &mut H);
 
-    /// The station (permanent) MAC address.
+    /// The permanent MAC address (what the card had when the driver took it).
     fn mac(&self) -> [u8; 6];
+
+    /// The station address the card receives on now ([`Nic::mac`] until changed).
+    fn station(&self) -> [u8; 6];
+
+    /// Makes `mac` the station address: directed frames to it are received, frames to the old
+    /// one are not (unless promiscuous). Programmed now if open, at every `open` otherwise.
+    /// [`NicError::BadAddress`] for a group address.
+    fn set_station<H: Hal + ?Sized>(&mut self, hal: &mut H, mac: [u8; 6]) -> Result<(), NicError>;
+
+    /// The receive filter in force.
+    fn filter(&self) -> RxFilter;
+
+    /// Replaces the receive filter: programmed now if open, at every `open` otherwise.
+    fn set_filter<H: Hal + ?Sized>(
+        &mut self,
+        hal: &mut H,
+        filter: &RxFilter,
+    ) -> Result<(), NicError>;
+
+    /// Link speed in bit/s, if the card knows it (read from the hardware when asked).
+    fn link_speed_bps<H: Hal + ?Sized>(&mut self, hal: &mut H) -> Option<u64>;
+
+    /// How many received frames the driver's receive ring holds at most.
+    fn rx_ring_len(&self) -> u16;
+
+    /// How many frames can wait in the driver's transmit ring.
+    fn tx_ring_len(&self) -> u16;
 
     /// Whether the link is up (virtio without `VIRTIO_NET_F_STATUS` always reports up).
     fn link_up<H: Hal + ?Sized>(&mut self, hal: &mut H) -> bool;
@@ -95,6 +142,15 @@ pub trait Nic {
     fn ack_interrupt<H: Hal + ?Sized>(&mut self, hal: &mut H) -> bool {
         let _ = hal;
         false
+    }
+}
+
+/// Checks a station address handed to [`Nic::set_station`].
+pub(crate) fn check_station(mac: &[u8; 6]) -> Result<(), NicError> {
+    if crate::filter::is_group(mac) {
+        Err(NicError::BadAddress)
+    } else {
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`AnyNic`] the firmware owns by value (no allocation).
 
 use crate::e1000::{self, E1000};
+use crate::filter::RxFilter;
 use crate::hal::Hal;
 use crate::nic::{Nic, NicError};
 use crate::pci::{self, PciAddress, PciId};
@@ -105,6 +106,31 @@ impl Nic for AnyNic {
     }
     fn mac(&self) -> [u8; 6] {
         dispatch!(self, n => n.mac())
+    }
+    fn station(&self) -> [u8; 6] {
+        dispatch!(self, n => n.station())
+    }
+    fn set_station<H: Hal + ?Sized>(&mut self, hal: &mut H, mac: [u8; 6]) -> Result<(), NicError> {
+        dispatch!(self, n => n.set_station(hal, mac))
+    }
+    fn filter(&self) -> RxFilter {
+        dispatch!(self, n => n.filter())
+    }
+    fn set_filter<H: Hal + ?Sized>(
+        &mut self,
+        hal: &mut H,
+        filter: &RxFilter,
+    ) -> Result<(), NicError> {
+        dispatch!(self, n => n.set_filter(hal, filter))
+    }
+    fn link_speed_bps<H: Hal + ?Sized>(&mut self, hal: &mut H) -> Option<u64> {
+        dispatch!(self, n => n.link_speed_bps(hal))
+    }
+    fn rx_ring_len(&self) -> u16 {
+        dispatch!(self, n => n.rx_ring_len())
+    }
+    fn tx_ring_len(&self) -> u16 {
+        dispatch!(self, n => n.tx_ring_len())
     }
     fn link_up<H: Hal + ?Sized>(&mut self, hal: &mut H) -> bool {
         dispatch!(self, n => n.link_up(hal))

@@ -2,11 +2,20 @@
 //! (registers), §6 (receive ring, transmit slots) and checked against QEMU's `rtl8139` model:
 //! I/O BAR0, an 8 KiB receive ring with WRAP set, four transmit slots used round robin,
 //! interrupts masked (IMR = 0). C+ mode is not used.
+//!
+//! Receive filter (datasheet §5 RCR, MAR0–7, IDR0–5, 9346CR): RCR.APM accepts the station
+//! address in IDR0–5 (written, as 32-bit accesses, only between 9346CR = config-write and
+//! 9346CR = normal), RCR.AB broadcast, RCR.AM multicast whose hash bit is set in the 64-bit MAR
+//! (hash = the top 6 bits of the Ethernet CRC-32 of the address, [`mar_hash`]; all ones for
+//! all-multicast), RCR.AAP everything. QEMU's model resets the receive ring on every RCR write,
+//! so a filter or station change on an open card re-runs the whole set-up (frames not yet read
+//! are lost). Hash collisions are filtered out in [`Nic::receive`].
 
 use bitflags::bitflags;
 
+use crate::filter::RxFilter;
 use crate::hal::{poll_until, DmaRegion, Hal};
-use crate::nic::{check_tx_len, Nic, NicError};
+use crate::nic::{check_station, check_tx_len, Nic, NicError};
 use crate::pci::{self, Command, PciAddress, PciId};
 use crate::{MAX_FRAME_LEN, MIN_FRAME_LEN};
 
@@ -45,8 +54,51 @@ pub const ISR: u16 = 0x3E;
 pub const TCR: u16 = 0x40;
 /// Receive configuration register (32 bits).
 pub const RCR: u16 = 0x44;
+/// 93C46 command register (8 bits): EEPROM access and the configuration-write lock.
+pub const CR9346: u16 = 0x50;
+/// Media status register (8 bits).
+pub const MSR: u16 = 0x58;
 /// Basic mode status register (MII BMSR, 16 bits).
 pub const BMSR: u16 = 0x64;
+
+/// 9346CR.EEM = 00b: normal operation (configuration registers locked).
+pub const CR9346_NORMAL: u8 = 0x00;
+/// 9346CR.EEM = 11b: configuration registers (IDR0–5, CONFIG0–4) writable.
+pub const CR9346_CONFIG_WRITE: u8 = 0xC0;
+/// MSR bit 3: the link runs at 10 Mb/s (clear: 100 Mb/s).
+pub const MSR_SPEED_10: u8 = 1 << 3;
+/// MSR bit 2: inverse of the link status (set: no link).
+pub const MSR_LINKB: u8 = 1 << 2;
+
+/// The MAR bit of a multicast address: the top 6 bits of the IEEE 802.3 CRC-32 of its six
+/// bytes (bits taken least significant first, no final inversion), as the chip computes it.
+/// Bit n of the 64-bit MAR is bit `n % 8` of the MAR byte `n / 8`.
+pub fn mar_hash(mac: &[u8; 6]) -> u8 {
+    let mut crc = u32::MAX;
+    for &byte in mac {
+        let mut b = byte;
+        for _ in 0..8 {
+            let carry = (crc >> 31) ^ u32::from(b & 1);
+            crc <<= 1;
+            b >>= 1;
+            if carry != 0 {
+                crc ^= 0x04C1_1DB7;
+            }
+        }
+    }
+    (crc >> 26) as u8
+}
+
+/// The 64-bit MAR value for `filter`: all ones for all-multicast, else one bit per address.
+pub fn mar_value(filter: &RxFilter) -> u64 {
+    if filter.wants_all_multicast() {
+        return u64::MAX;
+    }
+    filter
+        .multicast()
+        .iter()
+        .fold(0, |m, mac| m | 1 << mar_hash(mac))
+}
 
 /// Receive ring length selected by RCR.RBLEN = 00.
 pub const RX_RING_LEN: usize = 8192;
@@ -189,6 +241,8 @@ pub struct Rtl8139 {
     pci: PciAddress,
     io: u16,
     mac: [u8; 6],
+    station: [u8; 6],
+    filter: RxFilter,
     dma: Option<DmaRegion>,
     open: bool,
     /// Offset in the ring of the next packet header.
@@ -214,6 +268,8 @@ impl Rtl8139 {
             pci,
             io,
             mac,
+            station: mac,
+            filter: RxFilter::new(),
             dma: None,
             open: false,
             rx_offset: 0,
@@ -245,14 +301,50 @@ impl Rtl8139 {
         hal.outl(self.io + RBSTART, dma.phys() as u32);
         hal.outw(self.io + IMR, 0);
         hal.outw(self.io + ISR, 0xFFFF);
-        hal.outl(self.io + MAR0, 0);
-        hal.outl(self.io + MAR0 + 4, 0);
+        self.write_idr(hal, self.station);
+        let mar = mar_value(&self.filter);
+        hal.outl(self.io + MAR0, mar as u32);
+        hal.outl(self.io + MAR0 + 4, (mar >> 32) as u32);
         // The transmit/receive configuration takes effect only once TE/RE are set.
         hal.outb(self.io + CR, (Cr::TE | Cr::RE).bits());
-        let rcr = (Rcr::APM | Rcr::AB | Rcr::WRAP).bits() | RCR_MXDMA_UNLIMITED | RCR_RXFTH_NONE;
-        hal.outl(self.io + RCR, rcr);
+        hal.outl(self.io + RCR, self.rcr());
         hal.outl(self.io + TCR, TCR_MXDMA_2048 | TCR_IFG_STANDARD);
         Ok(())
+    }
+
+    /// RCR for the current filter.
+    fn rcr(&self) -> u32 {
+        let f = &self.filter;
+        let mut rcr = Rcr::WRAP;
+        if f.directed {
+            rcr |= Rcr::APM;
+        }
+        if f.broadcast {
+            rcr |= Rcr::AB;
+        }
+        if f.wants_multicast() {
+            rcr |= Rcr::AM;
+        }
+        if f.promiscuous {
+            rcr |= Rcr::AAP | Rcr::APM | Rcr::AB | Rcr::AM;
+        }
+        rcr.bits() | RCR_MXDMA_UNLIMITED | RCR_RXFTH_NONE
+    }
+
+    /// Writes IDR0–5: 32-bit accesses with the configuration registers unlocked.
+    fn write_idr<H: Hal + ?Sized>(&self, hal: &mut H, m: [u8; 6]) {
+        hal.outb(self.io + CR9346, CR9346_CONFIG_WRITE);
+        hal.outl(self.io + IDR0, u32::from_le_bytes([m[0], m[1], m[2], m[3]]));
+        hal.outl(self.io + IDR0 + 4, u32::from_le_bytes([m[4], m[5], 0, 0]));
+        hal.outb(self.io + CR9346, CR9346_NORMAL);
+    }
+
+    /// Applies a changed filter or station: a full restart on an open card (see module doc).
+    fn reapply<H: Hal + ?Sized>(&mut self, hal: &mut H) -> Result<(), NicError> {
+        match (self.open, self.dma) {
+            (true, Some(dma)) => self.start(hal, &dma).inspect_err(|_| self.open = false),
+            _ => Ok(()),
+        }
     }
 
     fn tx_slot_free<H: Hal + ?Sized>(&self, hal: &mut H, slot: usize) -> bool {
@@ -285,12 +377,60 @@ impl Nic for Rtl8139 {
         hal.outb(self.io + CR, 0);
         // A reset that times out still leaves TE/RE cleared and bus mastering off below.
         let _ = self.reset(hal);
+        // IDR keeps what was written; give the next driver the permanent address.
+        if self.station != self.mac {
+            self.write_idr(hal, self.mac);
+        }
         pci::disable_bus_master(hal, self.pci);
         self.open = false;
     }
 
     fn mac(&self) -> [u8; 6] {
         self.mac
+    }
+
+    fn station(&self) -> [u8; 6] {
+        self.station
+    }
+
+    fn set_station<H: Hal + ?Sized>(&mut self, hal: &mut H, mac: [u8; 6]) -> Result<(), NicError> {
+        check_station(&mac)?;
+        self.station = mac;
+        self.reapply(hal)
+    }
+
+    fn filter(&self) -> RxFilter {
+        self.filter
+    }
+
+    fn set_filter<H: Hal + ?Sized>(
+        &mut self,
+        hal: &mut H,
+        filter: &RxFilter,
+    ) -> Result<(), NicError> {
+        self.filter = *filter;
+        self.reapply(hal)
+    }
+
+    fn link_speed_bps<H: Hal + ?Sized>(&mut self, hal: &mut H) -> Option<u64> {
+        let msr = hal.inb(self.io + MSR);
+        if msr & MSR_LINKB != 0 {
+            return None;
+        }
+        Some(if msr & MSR_SPEED_10 != 0 {
+            10_000_000
+        } else {
+            100_000_000
+        })
+    }
+
+    fn rx_ring_len(&self) -> u16 {
+        // Full-size frames (header + 1514 + CRC, dword aligned) the 8 KiB ring holds.
+        (RX_RING_LEN / (RX_HEADER_LEN + 1514 + FCS_LEN).next_multiple_of(4)) as u16
+    }
+
+    fn tx_ring_len(&self) -> u16 {
+        TX_SLOTS as u16
     }
 
     fn link_up<H: Hal + ?Sized>(&mut self, hal: &mut H) -> bool {
@@ -330,7 +470,8 @@ impl Nic for Rtl8139 {
             (true, Some(dma)) => dma,
             _ => return None,
         };
-        loop {
+        // Bounded: the ring holds at most this many (minimum-size) frames.
+        for _ in 0..RX_RING_LEN / 64 {
             if Cr::from_bits_retain(hal.inb(self.io + CR)).contains(Cr::BUFE) {
                 return None;
             }
@@ -353,10 +494,12 @@ impl Nic for Rtl8139 {
                 return None;
             }
             let frame_len = len - FCS_LEN;
-            let fits = frame_len <= buf.len();
+            let mut fits = frame_len <= buf.len();
             if fits {
                 // WRAP is set, so a packet that crosses the ring end continues linearly.
                 hal.dma_read_bytes(&dma, off + RX_HEADER_LEN, &mut buf[..frame_len]);
+                // A MAR hash collision: not for us after all.
+                fits = self.filter.accepts(&self.station, &buf[..frame_len]);
             } else {
                 self.rx_dropped = self.rx_dropped.wrapping_add(1);
             }
@@ -372,6 +515,7 @@ impl Nic for Rtl8139 {
                 return Some(frame_len);
             }
         }
+        None
     }
 
     fn rx_dropped(&self) -> u32 {

@@ -35,6 +35,7 @@ fn main() {
     println!("cargo:rustc-link-arg-bin=fbms=-Wl,-T{dir}/nbp.ld");
     println!("cargo:rerun-if-changed=src/fbms.s");
     println!("cargo:rerun-if-changed=src/apitest.s");
+    println!("cargo:rerun-if-changed=src/rxfilter.s");
     println!("cargo:rerun-if-changed=nbp.ld");
     println!("cargo:rerun-if-changed=src/nbp.s");
 }

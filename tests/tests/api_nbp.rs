@@ -10,7 +10,9 @@
 //! 2. The namespace LAN (tests/src/lan/): dnsmasq DHCP + TFTP on the boot host, and a UDP echo
 //!    responder in the same namespace (this test binary re-executed there).
 use anyhow::{bail, ensure, Context, Result};
-use softpxe_tests::apitest::{check_api, data, Expect, Report, DATA_FILE, DONE};
+use softpxe_tests::apitest::{
+    check_api, check_rx_filter, data, Expect, Report, DATA_FILE, DONE, RX_GROUPS, RX_NEW_MAC,
+};
 use softpxe_tests::lan::{Host, Lan};
 use softpxe_tests::{api_test_nbp, run_dir, Qemu, Wait};
 use std::fs;
@@ -30,6 +32,12 @@ const SRC_PORT: u16 = 4000;
 const ECHO_HELPER_TEST: &str = "api_nbp_udp_echo_helper";
 const ECHO_PORT_ENV: &str = "SOFTPXE_APITEST_ECHO_PORT";
 const ECHO_READY_ENV: &str = "SOFTPXE_APITEST_ECHO_READY";
+const SENDER_TEST: &str = "api_nbp_rx_filter_sender";
+const SENDER_ENV: &str = "SOFTPXE_APITEST_SENDER_READY";
+/// Addresses on the LAN that no host has: static neighbour entries in the boot namespace map
+/// them to the NBP's new station address and to the guest's own MAC.
+const TO_NEW_MAC: &str = "10.99.0.251";
+const TO_OLD_MAC: &str = "10.99.0.252";
 
 // --- host side ----------------------------------------------------------------------------------
 
@@ -430,4 +438,163 @@ fn softpxe_restart_tftp_starts_the_nbp_again() -> Result<()> {
         &r.lines[restarted - 1..]
     );
     Ok(())
+}
+
+// --- receive filters and station address on the namespace LAN ---------------------------------
+
+/// Not a test of its own: the receive-filter tests re-execute this binary in the boot
+/// namespace, where it sends a UDP datagram every 40 ms to each of 239.1.2.3 (subscribed by
+/// the NBP), 239.1.2.4 (not subscribed), and the two neighbour entries for the new station
+/// address and the guest's own MAC.
+#[test]
+fn api_nbp_rx_filter_sender() {
+    let Ok(ready) = std::env::var(SENDER_ENV) else {
+        return;
+    };
+    let sock = UdpSocket::bind("10.99.0.2:0").unwrap();
+    sock.set_multicast_ttl_v4(1).unwrap();
+    sock.set_multicast_loop_v4(false).unwrap();
+    let group = |g: [u8; 4]| format!("{}.{}.{}.{}:9", g[0], g[1], g[2], g[3]);
+    let targets = [
+        (group(RX_GROUPS[0]), "sub"),
+        (group(RX_GROUPS[1]), "unsub"),
+        (format!("{TO_NEW_MAC}:9"), "new"),
+        (format!("{TO_OLD_MAC}:9"), "old"),
+    ];
+    fs::write(ready, "ready\n").unwrap();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(300) {
+        for (to, kind) in &targets {
+            let _ = sock.send_to(format!("rxfilter {kind}").as_bytes(), to.as_str());
+        }
+        std::thread::sleep(Duration::from_millis(40));
+    }
+}
+
+fn ip_in(ns: &str, args: &[&str]) -> Result<()> {
+    let out = std::process::Command::new("ip")
+        .args(["-n", ns])
+        .args(args)
+        .output()
+        .context("running ip")?;
+    ensure!(
+        out.status.success(),
+        "ip -n {ns} {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+fn mac_text(m: [u8; 6]) -> String {
+    m.map(|b| format!("{b:02x}")).join(":")
+}
+
+/// apitest.0 with header flags 5 (receive-filter step, then unload and halt) through softpxe
+/// on `model`, on the namespace LAN with the sender running; `info` = expected
+/// (rxbufct, txbufct, linkspeed) of GET_INFORMATION / GET_IFACE_INFO.
+fn softpxe_rx_filter(model: &str, info: (u32, u32, u32)) -> Result<()> {
+    let name = format!("api-nbp-rxfilter-{}", model.replace([',', '='], "-"));
+    let lan = Lan::new(&name)?;
+    let tftp = tftp_root(lan.dir(), 7, 5)?;
+    let _dnsmasq = lan.dnsmasq(
+        Host::Boot,
+        &[
+            "--dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h",
+            "--dhcp-boot=apitest.0",
+            "--enable-tftp",
+            &format!("--tftp-root={}", tftp.display()),
+        ],
+    )?;
+    let boot = lan.ns(Host::Boot);
+    ip_in(&boot, &["route", "add", "224.0.0.0/4", "dev", "eth0"])?;
+    for (ip, mac) in [
+        (TO_NEW_MAC, mac_text(RX_NEW_MAC)),
+        (TO_OLD_MAC, softpxe_tests::lan::GUEST_MAC.to_string()),
+    ] {
+        let args = [
+            "neigh",
+            "add",
+            ip,
+            "lladdr",
+            &mac,
+            "nud",
+            "permanent",
+            "dev",
+            "eth0",
+        ];
+        ip_in(&boot, &args)?;
+    }
+    let exe = std::env::current_exe().context("locating the test binary")?;
+    let ready = lan.dir().join("sender.ready");
+    let log = fs::File::create(lan.dir().join("sender.log"))?;
+    let mut helper = lan.wrap_host(Host::Boot, &exe.to_string_lossy());
+    helper
+        .args([SENDER_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(SENDER_ENV, &ready)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    let mut child = helper.spawn().context("starting the frame sender")?;
+    let start = Instant::now();
+    while !ready.exists() {
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("the frame sender did not start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let img = softpxe_floppy(lan.dir())?;
+    let result = Qemu::bios(&name)
+        .lan(&lan)
+        .floppy(&img)
+        .nic_tap(model, false)
+        .run(&qemu_wait());
+    let _ = child.kill();
+    let _ = child.wait();
+    let run = result?;
+    eprintln!("{}: {:.1} s", run.name, run.elapsed.as_secs_f64());
+    let r = Report::parse(&run.serial)?;
+    for l in r.lines.iter().filter(|l| l.contains("RXFILTER")) {
+        eprintln!("{l}");
+    }
+    check_rx_filter(&r)?;
+    let (rx, tx, speed) = info;
+    r.call("UNDI_GET_INFORMATION")?
+        .ok()?
+        .expect_hex("rxbufct", rx)?
+        .expect_hex("txbufct", tx)?;
+    r.call("UNDI_GET_IFACE_INFO")?
+        .ok()?
+        .expect_hex("linkspeed", speed)?;
+    Ok(())
+}
+
+#[test]
+fn softpxe_e1000_receive_filters_and_station_address() -> Result<()> {
+    softpxe_rx_filter("e1000", (7, 8, 1_000_000_000))
+}
+
+#[test]
+fn softpxe_rtl8139_receive_filters_and_station_address() -> Result<()> {
+    softpxe_rx_filter("rtl8139", (5, 4, 100_000_000))
+}
+
+/// QEMU's virtio-net offers the control queue with CTRL_RX, CTRL_RX_EXTRA and CTRL_MAC_ADDR,
+/// but no VIRTIO_NET_F_SPEED_DUPLEX unless told a speed: link speed 0 (unknown).
+#[test]
+fn softpxe_virtio_receive_filters_and_station_address() -> Result<()> {
+    softpxe_rx_filter("virtio-net-pci", (16, 8, 0))
+}
+
+#[test]
+fn softpxe_virtio_modern_receive_filters_and_station_address() -> Result<()> {
+    softpxe_rx_filter("virtio-net-pci,disable-legacy=on", (16, 8, 0))
+}
+
+/// The same device without the control queue: the driver filters in software.
+#[test]
+fn softpxe_virtio_without_ctrl_queue_filters_in_software() -> Result<()> {
+    softpxe_rx_filter("virtio-net-pci,ctrl_vq=off", (16, 8, 0))
 }

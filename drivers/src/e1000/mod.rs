@@ -2,11 +2,19 @@
 //! Ethernet Controllers SDM (317453) §14 (initialisation) and checked against QEMU's `e1000`
 //! models: MMIO BAR0, legacy descriptors, 8 RX and 8 TX descriptors of 2048-byte buffers,
 //! interrupts masked.
+//!
+//! Receive filter (SDM §13.4.22 RCTL, §13.5.1 MTA, §13.5.2–3 RAL/RAH): the station address is
+//! receive address entry 0 (RAL0/RAH0, Address Valid only while directed frames are wanted;
+//! entries 1–15 are cleared), multicast addresses set their bit in the 4096-bit Multicast Table
+//! Array (hash = address bits 47:36, RCTL.MO = 00b), RCTL.BAM accepts broadcast, RCTL.MPE all
+//! multicast and RCTL.UPE all unicast (promiscuous sets UPE, MPE and BAM: QEMU's model applies
+//! UPE to unicast only). Hash collisions are filtered out in [`Nic::receive`].
 
 pub mod regs;
 
+use crate::filter::RxFilter;
 use crate::hal::{poll_until, DmaRegion, Hal};
-use crate::nic::{check_tx_len, Nic, NicError};
+use crate::nic::{check_station, check_tx_len, Nic, NicError};
 use crate::pci::{self, Command, PciAddress, PciId};
 use regs::*;
 
@@ -52,6 +60,8 @@ pub struct E1000 {
     pci: PciAddress,
     mmio: u64,
     mac: [u8; 6],
+    station: [u8; 6],
+    filter: RxFilter,
     dma: Option<DmaRegion>,
     open: bool,
     rx_next: usize,
@@ -74,6 +84,8 @@ impl E1000 {
             pci,
             mmio,
             mac: [0; 6],
+            station: [0; 6],
+            filter: RxFilter::new(),
             dma: None,
             open: false,
             rx_next: 0,
@@ -82,6 +94,7 @@ impl E1000 {
             rx_dropped: 0,
         };
         nic.mac = nic.read_mac(hal)?;
+        nic.station = nic.mac;
         Ok(nic)
     }
 
@@ -147,6 +160,46 @@ impl E1000 {
         }
     }
 
+    /// Writes the receive addresses and the multicast table for the current station and
+    /// filter; returns the RCTL filter bits to enable with them.
+    fn program_filter<H: Hal + ?Sized>(&self, hal: &mut H) -> Rctl {
+        let f = &self.filter;
+        let m = self.station;
+        // Clearing RAH first drops Address Valid before the low half changes.
+        self.write(hal, RAH0, 0);
+        self.write(hal, RAL0, u32::from_le_bytes([m[0], m[1], m[2], m[3]]));
+        let av = if f.directed { Rah::AV.bits() } else { 0 };
+        self.write(hal, RAH0, u32::from_le_bytes([m[4], m[5], 0, 0]) | av);
+        for i in 1..RA_ENTRIES {
+            self.write(hal, RAH0 + 8 * i, 0);
+            self.write(hal, RAL0 + 8 * i, 0);
+        }
+        for i in 0..MTA_LEN {
+            let word = f
+                .multicast()
+                .iter()
+                .map(mta_hash)
+                .filter(|h| u64::from(h >> 5) == i)
+                .fold(0u32, |w, h| w | 1 << (h & 0x1F));
+            self.write(hal, MTA + 4 * i, word);
+        }
+        let mut rctl = Rctl::empty();
+        if f.broadcast || f.promiscuous {
+            rctl |= Rctl::BAM;
+        }
+        if f.wants_all_multicast() {
+            rctl |= Rctl::MPE;
+        }
+        if f.promiscuous {
+            rctl |= Rctl::UPE;
+        }
+        rctl
+    }
+
+    fn rctl(filter_bits: Rctl) -> u32 {
+        (Rctl::EN | Rctl::SECRC | filter_bits).bits()
+    }
+
     fn init_rings<H: Hal + ?Sized>(&mut self, hal: &mut H, dma: &DmaRegion) {
         for i in 0..RX_COUNT {
             let desc = RxDesc {
@@ -198,19 +251,9 @@ impl Nic for E1000 {
             (ctrl | Ctrl::SLU | Ctrl::ASDE) - (Ctrl::LRST | Ctrl::PHY_RST | Ctrl::VME | Ctrl::ILOS);
         self.write(hal, CTRL, ctrl.bits());
 
-        let m = self.mac;
-        self.write(hal, RAL0, u32::from_le_bytes([m[0], m[1], m[2], m[3]]));
-        self.write(
-            hal,
-            RAH0,
-            u32::from_le_bytes([m[4], m[5], 0, 0]) | Rah::AV.bits(),
-        );
-        for i in 0..MTA_LEN {
-            self.write(hal, MTA + 4 * i, 0);
-        }
-
+        let filter_bits = self.program_filter(hal);
         self.init_rings(hal, &dma);
-        self.write(hal, RCTL, (Rctl::EN | Rctl::BAM | Rctl::SECRC).bits());
+        self.write(hal, RCTL, Self::rctl(filter_bits));
         self.write(hal, TIPG, TIPG_COPPER);
         self.write(
             hal,
@@ -230,6 +273,60 @@ impl Nic for E1000 {
 
     fn mac(&self) -> [u8; 6] {
         self.mac
+    }
+
+    fn station(&self) -> [u8; 6] {
+        self.station
+    }
+
+    fn set_station<H: Hal + ?Sized>(&mut self, hal: &mut H, mac: [u8; 6]) -> Result<(), NicError> {
+        check_station(&mac)?;
+        self.station = mac;
+        if self.open {
+            let bits = self.program_filter(hal);
+            self.write(hal, RCTL, Self::rctl(bits));
+        }
+        Ok(())
+    }
+
+    fn filter(&self) -> RxFilter {
+        self.filter
+    }
+
+    fn set_filter<H: Hal + ?Sized>(
+        &mut self,
+        hal: &mut H,
+        filter: &RxFilter,
+    ) -> Result<(), NicError> {
+        self.filter = *filter;
+        if self.open {
+            let bits = self.program_filter(hal);
+            self.write(hal, RCTL, Self::rctl(bits));
+        }
+        Ok(())
+    }
+
+    fn link_speed_bps<H: Hal + ?Sized>(&mut self, hal: &mut H) -> Option<u64> {
+        let status = Status::from_bits_retain(self.read(hal, STATUS));
+        if !status.contains(Status::LU) {
+            return None;
+        }
+        Some(if status.contains(Status::SPEED_HI) {
+            1_000_000_000
+        } else if status.contains(Status::SPEED_LO) {
+            100_000_000
+        } else {
+            10_000_000
+        })
+    }
+
+    fn rx_ring_len(&self) -> u16 {
+        // One descriptor always stays back (head == tail means empty).
+        RX_COUNT as u16 - 1
+    }
+
+    fn tx_ring_len(&self) -> u16 {
+        TX_COUNT as u16
     }
 
     fn link_up<H: Hal + ?Sized>(&mut self, hal: &mut H) -> bool {
@@ -284,9 +381,11 @@ impl Nic for E1000 {
             hal.dma_fence();
             let desc = RxDesc::read(hal, &dma, offset);
             let len = usize::from(desc.length);
-            let good = status.contains(RxStatus::EOP) && desc.errors == 0 && len <= buf.len();
+            let mut good = status.contains(RxStatus::EOP) && desc.errors == 0 && len <= buf.len();
             if good {
                 hal.dma_read_bytes(&dma, RX_BUFS + slot * BUF_SIZE, &mut buf[..len]);
+                // An MTA hash collision, or a frame accepted just before a filter change.
+                good = self.filter.accepts(&self.station, &buf[..len]);
             } else {
                 self.rx_dropped = self.rx_dropped.wrapping_add(1);
             }

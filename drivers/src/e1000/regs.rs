@@ -47,14 +47,24 @@ pub const TDLEN: u64 = 0x3808;
 pub const TDH: u64 = 0x3810;
 /// Transmit Descriptor Tail.
 pub const TDT: u64 = 0x3818;
-/// Multicast Table Array, 128 dwords.
+/// Multicast Table Array, 128 dwords (SDM §13.5.1): one bit per 12-bit hash of a multicast
+/// destination address, see [`mta_hash`].
 pub const MTA: u64 = 0x5200;
 /// Number of dwords in the MTA.
 pub const MTA_LEN: u64 = 128;
-/// Receive Address Low, entry 0.
+/// Receive Address Low, entry 0 (SDM §13.5.2); entry n is at `RAL0 + 8 * n`.
 pub const RAL0: u64 = 0x5400;
-/// Receive Address High, entry 0.
+/// Receive Address High, entry 0 (SDM §13.5.3); entry n is at `RAH0 + 8 * n`.
 pub const RAH0: u64 = 0x5404;
+/// Receive address entries (RAL/RAH pairs) on the 8254x.
+pub const RA_ENTRIES: u64 = 16;
+
+/// The MTA hash of a multicast address with RCTL.MO = 00b (SDM §13.4.22, §13.5.1): address bits
+/// 47:36, i.e. the high nibble of byte 4 and all of byte 5. Bits 11:5 pick the MTA dword, bits
+/// 4:0 the bit in it.
+pub const fn mta_hash(mac: &[u8; 6]) -> u16 {
+    ((mac[4] as u16) >> 4 | (mac[5] as u16) << 4) & 0xFFF
+}
 
 /// TIPG value for 82540/82545 copper (IPGT 10, IPGR1 8, IPGR2 6; SDM §13.4.34).
 pub const TIPG_COPPER: u32 = 10 | 8 << 10 | 6 << 20;
@@ -96,6 +106,10 @@ bitflags! {
         const LU = 1 << 1;
         /// Transmission paused.
         const TXOFF = 1 << 4;
+        /// Link speed, low bit (SPEED 7:6: 00 = 10, 01 = 100, 1x = 1000 Mb/s).
+        const SPEED_LO = 1 << 6;
+        /// Link speed, high bit.
+        const SPEED_HI = 1 << 7;
     }
 }
 

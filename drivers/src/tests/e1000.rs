@@ -307,3 +307,140 @@ fn close_stops_dma_and_bus_mastering_and_reopen_reuses_memory() {
     assert_eq!(reg(&hal.bus, RDBAL), rdbal);
     assert!(nic.link_up(&mut hal));
 }
+
+// --- receive filter and station address -------------------------------------------------------
+
+use super::flt;
+use crate::filter::RxFilter;
+
+const GROUP_A: [u8; 6] = [0x01, 0x00, 0x5E, 0x01, 0x02, 0x03];
+const GROUP_B: [u8; 6] = [0x01, 0x00, 0x5E, 0x00, 0x00, 0x01];
+const NEW_MAC: [u8; 6] = [0x02, 0x50, 0x58, 0x45, 0x00, 0x01];
+
+fn rctl(hal: &FakeHal<Dev>) -> Rctl {
+    Rctl::from_bits_retain(reg(&hal.bus, RCTL))
+}
+
+fn mta(hal: &FakeHal<Dev>) -> Vec<u32> {
+    (0..MTA_LEN).map(|i| reg(&hal.bus, MTA + 4 * i)).collect()
+}
+
+fn to(dst: [u8; 6], seed: u8) -> Vec<u8> {
+    let mut f = frame(64, seed);
+    f[..6].copy_from_slice(&dst);
+    f
+}
+
+#[test]
+fn mta_hash_uses_address_bits_47_to_36() {
+    assert_eq!(mta_hash(&GROUP_A), 0x030);
+    assert_eq!(mta_hash(&GROUP_B), 0x010);
+    assert_eq!(mta_hash(&[0x01, 0, 0x5E, 0x7F, 0xFF, 0xFA]), 0xFAF);
+}
+
+#[test]
+fn rctl_bits_for_each_filter_combination() {
+    let (mut hal, mut nic) = opened();
+    let cases = [
+        (RxFilter::new(), Rctl::BAM),
+        (RxFilter::none(), Rctl::empty()),
+        (flt(true, true, true, false), Rctl::BAM | Rctl::MPE),
+        (
+            flt(false, false, false, true),
+            Rctl::BAM | Rctl::MPE | Rctl::UPE,
+        ),
+        (flt(true, false, false, false), Rctl::empty()),
+    ];
+    for (filter, want) in cases {
+        nic.set_filter(&mut hal, &filter).unwrap();
+        let got = rctl(&hal);
+        let filter_bits = Rctl::BAM | Rctl::MPE | Rctl::UPE;
+        assert_eq!(got & filter_bits, want, "{filter:?}");
+        assert!(got.contains(Rctl::EN | Rctl::SECRC), "receiver stays on");
+        // Directed frames: RAH0 Address Valid follows the filter.
+        let av = reg(&hal.bus, RAH0) & Rah::AV.bits() != 0;
+        assert_eq!(av, filter.directed);
+    }
+}
+
+#[test]
+fn multicast_list_sets_mta_bits_and_collisions_are_dropped_in_software() {
+    let (mut hal, mut nic) = opened();
+    assert!(mta(&hal).iter().all(|&w| w == 0));
+    let mut f = RxFilter::new();
+    f.set_multicast(&[GROUP_A, GROUP_B]);
+    nic.set_filter(&mut hal, &f).unwrap();
+    let table = mta(&hal);
+    assert_eq!(table[1], 1 << 16, "01:00:5e:01:02:03 -> hash 0x030");
+    assert_eq!(table[0], 1 << 16, "01:00:5e:00:00:01 -> hash 0x010");
+    assert_eq!(table.iter().map(|w| w.count_ones()).sum::<u32>(), 2);
+    assert!(!rctl(&hal).contains(Rctl::MPE));
+    // 01:00:5e:7f:02:03 has the same hash as GROUP_A: the card takes it, the driver does not.
+    let collision = [0x01, 0x00, 0x5E, 0x7F, 0x02, 0x03];
+    assert_eq!(mta_hash(&collision), mta_hash(&GROUP_A));
+    inject(&mut hal, &to(collision, 1), 0);
+    inject(&mut hal, &to(GROUP_A, 2), 0);
+    let mut buf = [0u8; 2048];
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    assert_eq!(buf[..6], GROUP_A);
+    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    assert_eq!(nic.rx_dropped(), 0, "filtered frames are not errors");
+}
+
+#[test]
+fn station_address_goes_to_ral0_rah0_and_old_address_is_dropped() {
+    let (mut hal, mut nic) = opened();
+    nic.set_station(&mut hal, NEW_MAC).unwrap();
+    assert_eq!(nic.station(), NEW_MAC);
+    assert_eq!(nic.mac(), MAC, "mac() stays the permanent address");
+    assert_eq!(reg(&hal.bus, RAL0), 0x4558_5002);
+    assert_eq!(reg(&hal.bus, RAH0), 0x0100 | Rah::AV.bits());
+    // The other receive addresses are cleared (no stale Address Valid).
+    for i in 1..RA_ENTRIES {
+        assert_eq!(reg(&hal.bus, RAH0 + 8 * i), 0);
+    }
+    inject(&mut hal, &to(MAC, 1), 0);
+    inject(&mut hal, &to(NEW_MAC, 2), 0);
+    let mut buf = [0u8; 2048];
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    assert_eq!(buf[..6], NEW_MAC);
+    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    assert_eq!(
+        nic.set_station(&mut hal, GROUP_A),
+        Err(NicError::BadAddress)
+    );
+}
+
+#[test]
+fn filter_and_station_survive_close_and_reopen() {
+    let (mut hal, mut nic) = opened();
+    let mut f = RxFilter::new();
+    f.promiscuous = true;
+    f.set_multicast(&[GROUP_A]);
+    nic.set_filter(&mut hal, &f).unwrap();
+    nic.set_station(&mut hal, NEW_MAC).unwrap();
+    nic.close(&mut hal);
+    // The reset put the permanent address back in RAL0/RAH0 (as QEMU's and the real card do).
+    assert_eq!(reg(&hal.bus, RAH0), 0x5634 | Rah::AV.bits());
+    nic.open(&mut hal).unwrap();
+    assert_eq!(reg(&hal.bus, RAL0), 0x4558_5002);
+    assert!(rctl(&hal).contains(Rctl::UPE | Rctl::MPE | Rctl::BAM));
+    assert_eq!(mta(&hal)[1], 1 << 16);
+    assert_eq!(nic.filter(), f);
+}
+
+#[test]
+fn link_speed_and_ring_lengths() {
+    let (mut hal, mut nic) = opened();
+    set(
+        &mut hal.bus,
+        STATUS,
+        (Status::LU | Status::FD | Status::SPEED_HI).bits(),
+    );
+    assert_eq!(nic.link_speed_bps(&mut hal), Some(1_000_000_000));
+    set(&mut hal.bus, STATUS, (Status::LU | Status::SPEED_LO).bits());
+    assert_eq!(nic.link_speed_bps(&mut hal), Some(100_000_000));
+    set(&mut hal.bus, STATUS, 0);
+    assert_eq!(nic.link_speed_bps(&mut hal), None, "no link, no speed");
+    assert_eq!((nic.rx_ring_len(), nic.tx_ring_len()), (7, 8));
+}

@@ -1,6 +1,7 @@
 //! Host tests of the drivers against the fake `Hal` (tier 2 of DESIGN.md "Testing tiers").
 
 mod e1000;
+mod filter;
 mod pci;
 mod probe;
 mod rtl8139;
@@ -12,5 +13,20 @@ use std::vec::Vec;
 pub(crate) fn frame(len: usize, seed: u8) -> Vec<u8> {
     let mut f: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(7) ^ seed).collect();
     f[..6].copy_from_slice(&[0xFF; 6]);
+    f
+}
+
+/// A filter with these classes and no multicast list.
+pub(crate) fn flt(
+    directed: bool,
+    broadcast: bool,
+    all_multicast: bool,
+    promiscuous: bool,
+) -> crate::filter::RxFilter {
+    let mut f = crate::filter::RxFilter::none();
+    f.directed = directed;
+    f.broadcast = broadcast;
+    f.all_multicast = all_multicast;
+    f.promiscuous = promiscuous;
     f
 }

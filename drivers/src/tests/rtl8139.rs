@@ -267,3 +267,163 @@ fn close_stops_dma_and_clears_bus_mastering() {
         Err(NicError::NotOpen)
     );
 }
+
+// --- receive filter and station address -------------------------------------------------------
+
+use super::flt;
+use crate::filter::RxFilter;
+
+const GROUP_A: [u8; 6] = [0x01, 0x00, 0x5E, 0x01, 0x02, 0x03];
+const ALL_HOSTS: [u8; 6] = [0x01, 0x00, 0x5E, 0x00, 0x00, 0x01];
+const NEW_MAC: [u8; 6] = [0x02, 0x50, 0x58, 0x45, 0x00, 0x01];
+
+fn rcr(hal: &FakeHal<Dev>) -> Rcr {
+    Rcr::from_bits_retain(r(&hal.bus, RCR, 4) as u32)
+}
+
+fn mar(hal: &FakeHal<Dev>) -> u64 {
+    r(&hal.bus, MAR0, 4) | r(&hal.bus, MAR0 + 4, 4) << 32
+}
+
+fn idr(hal: &FakeHal<Dev>) -> [u8; 6] {
+    let v = r(&hal.bus, IDR0, 4) | r(&hal.bus, IDR0 + 4, 2) << 32;
+    let b = v.to_le_bytes();
+    [b[0], b[1], b[2], b[3], b[4], b[5]]
+}
+
+fn to(dst: [u8; 6], seed: u8) -> Vec<u8> {
+    let mut f = frame(64, seed);
+    f[..6].copy_from_slice(&dst);
+    f
+}
+
+#[test]
+fn mar_hash_is_the_top_six_bits_of_the_ethernet_crc() {
+    // Checked against zlib's CRC-32 (bit-reversed, not inverted).
+    assert_eq!(mar_hash(&ALL_HOSTS), 31);
+    assert_eq!(mar_hash(&GROUP_A), 57);
+    assert_eq!(mar_hash(&[0x01, 0x00, 0x5E, 0x01, 0x02, 0x04]), 8);
+    assert_eq!(mar_hash(&[0x33, 0x33, 0, 0, 0, 1]), 62);
+}
+
+#[test]
+fn rcr_and_mar_for_each_filter_combination() {
+    let (mut hal, mut nic) = opened();
+    assert_eq!(
+        rcr(&hal) & (Rcr::AAP | Rcr::APM | Rcr::AM | Rcr::AB),
+        Rcr::APM | Rcr::AB
+    );
+    assert_eq!(mar(&hal), 0);
+    let mut list = RxFilter::new();
+    list.set_multicast(&[GROUP_A, ALL_HOSTS]);
+    let cases = [
+        (flt(true, false, false, false), Rcr::APM, 0),
+        (flt(false, true, false, false), Rcr::AB, 0),
+        (
+            flt(true, true, true, false),
+            Rcr::APM | Rcr::AB | Rcr::AM,
+            u64::MAX,
+        ),
+        (
+            flt(false, false, false, true),
+            Rcr::AAP | Rcr::APM | Rcr::AB | Rcr::AM,
+            u64::MAX,
+        ),
+        (list, Rcr::APM | Rcr::AB | Rcr::AM, 1 << 57 | 1 << 31),
+    ];
+    for (f, bits, want_mar) in cases {
+        nic.set_filter(&mut hal, &f).unwrap();
+        let got = rcr(&hal);
+        assert_eq!(
+            got & (Rcr::AAP | Rcr::APM | Rcr::AM | Rcr::AB),
+            bits,
+            "{f:?}"
+        );
+        assert!(got.contains(Rcr::WRAP), "ring settings kept");
+        assert_eq!(mar(&hal), want_mar, "{f:?}");
+    }
+}
+
+#[test]
+fn hash_collisions_are_dropped_in_software() {
+    let (mut hal, mut nic) = opened();
+    let mut f = RxFilter::new();
+    f.set_multicast(&[GROUP_A]);
+    nic.set_filter(&mut hal, &f).unwrap();
+    // Find another group address in GROUP_A's MAR bucket.
+    let twin = (0..=255u8)
+        .map(|b| [0x01, 0x00, 0x5E, 0x22, 0x33, b])
+        .find(|m| mar_hash(m) == mar_hash(&GROUP_A))
+        .expect("a colliding address");
+    inject(&mut hal, &to(twin, 1));
+    inject(&mut hal, &to(GROUP_A, 2));
+    let mut buf = [0u8; 2048];
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    assert_eq!(buf[..6], GROUP_A);
+    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    assert_eq!(nic.rx_dropped(), 0);
+}
+
+#[test]
+fn station_address_is_written_to_idr_behind_the_9346cr_unlock() {
+    let (mut hal, mut nic) = opened();
+    let before = hal.log.len();
+    nic.set_station(&mut hal, NEW_MAC).unwrap();
+    assert_eq!(idr(&hal), NEW_MAC);
+    assert_eq!((nic.station(), nic.mac()), (NEW_MAC, MAC));
+    let io = |reg: u16| u64::from(IO + reg);
+    let unlock = hal
+        .first_write(Space::Io, io(CR9346), |v| {
+            v == u64::from(CR9346_CONFIG_WRITE)
+        })
+        .unwrap();
+    let idr_writes: Vec<usize> = (before..hal.log.len())
+        .filter(|&i| {
+            matches!(hal.log[i], crate::fake::Event::Write { addr, width: 4, .. }
+                if addr == io(IDR0) || addr == io(IDR0 + 4))
+        })
+        .collect();
+    let lock = hal.last_write(Space::Io, io(CR9346)).unwrap();
+    assert!(!idr_writes.is_empty());
+    assert!(idr_writes.iter().all(|&i| unlock < i && i < lock));
+    assert_eq!(hal.writes_to(Space::Io, io(CR9346)).last(), Some(&0));
+    // Frames to the old address are not returned any more.
+    inject(&mut hal, &to(MAC, 1));
+    inject(&mut hal, &to(NEW_MAC, 2));
+    let mut buf = [0u8; 2048];
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    assert_eq!(buf[..6], NEW_MAC);
+    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+}
+
+#[test]
+fn filter_and_station_survive_reopen_and_close_restores_the_permanent_address() {
+    let (mut hal, mut nic) = opened();
+    let mut f = RxFilter::new();
+    f.set_multicast(&[GROUP_A]);
+    nic.set_filter(&mut hal, &f).unwrap();
+    nic.set_station(&mut hal, NEW_MAC).unwrap();
+    nic.close(&mut hal);
+    assert_eq!(
+        idr(&hal),
+        MAC,
+        "the next driver finds the permanent address"
+    );
+    nic.open(&mut hal).unwrap();
+    assert_eq!(idr(&hal), NEW_MAC);
+    assert_eq!(mar(&hal), 1 << 57);
+    assert!(rcr(&hal).contains(Rcr::AM | Rcr::APM | Rcr::AB));
+}
+
+#[test]
+fn link_speed_comes_from_msr() {
+    let (mut hal, mut nic) = opened();
+    // QEMU's model reads 0xD0 with the link up: 100 Mb/s.
+    set(&mut hal.bus, MSR, 1, 0xD0);
+    assert_eq!(nic.link_speed_bps(&mut hal), Some(100_000_000));
+    set(&mut hal.bus, MSR, 1, u64::from(MSR_SPEED_10));
+    assert_eq!(nic.link_speed_bps(&mut hal), Some(10_000_000));
+    set(&mut hal.bus, MSR, 1, u64::from(MSR_LINKB));
+    assert_eq!(nic.link_speed_bps(&mut hal), None);
+    assert_eq!((nic.rx_ring_len(), nic.tx_ring_len()), (5, 4));
+}

@@ -42,8 +42,12 @@ struct Dev {
     feature_sel: u32,
     driver_sel: u32,
     sel: u16,
-    queues: [Queue; 2],
+    queues: [Queue; 3],
     notified: Vec<u16>,
+    /// Control commands received: (class, command, data).
+    ctrl: Vec<(u8, u8, Vec<u8>)>,
+    /// Answer control commands with VIRTIO_NET_ERR.
+    ctrl_refuse: bool,
     sent: Vec<Vec<u8>>,
     tx_stalled: bool,
 }
@@ -98,8 +102,25 @@ impl Dev {
         bus.dma_set_le(vq.used + 2, 2, vq.used_idx.into());
     }
 
+    fn control(&mut self, bus: &mut Bus) {
+        while let Some((head, chain)) = self.pop_avail(bus, 2) {
+            assert_eq!(chain.len(), 3, "header, data, ack");
+            let mut hdr = [0u8; 2];
+            bus.dma_read(chain[0].0, &mut hdr);
+            let mut data = std::vec![0; chain[1].1 as usize];
+            bus.dma_read(chain[1].0, &mut data);
+            assert_eq!(chain[2].1, 1, "one ack byte");
+            bus.dma_write(chain[2].0, &[u8::from(self.ctrl_refuse)]);
+            self.ctrl.push((hdr[0], hdr[1], data));
+            self.push_used(bus, 2, head, 1);
+        }
+    }
+
     fn notify(&mut self, bus: &mut Bus, q: u16) {
         self.notified.push(q);
+        if q == CTRL_QUEUE && self.status & STATUS_DRIVER_OK != 0 {
+            return self.control(bus);
+        }
         if q != TX_QUEUE || self.tx_stalled || self.status & STATUS_DRIVER_OK == 0 {
             return;
         }
@@ -124,9 +145,10 @@ impl Dev {
             LEGACY_GUEST_FEATURES => self.accepted = value,
             LEGACY_QUEUE_SEL => self.sel = value as u16,
             LEGACY_QUEUE_PFN => {
+                let size = if self.sel == 2 { 64 } else { LEGACY_QUEUE_SIZE };
                 let vq = &mut self.queues[usize::from(self.sel)];
-                let layout = Layout::new(LEGACY_QUEUE_SIZE);
-                vq.size = LEGACY_QUEUE_SIZE;
+                let layout = Layout::new(size);
+                vq.size = size;
                 vq.desc = value << 12;
                 vq.avail = vq.desc + layout.avail as u64;
                 vq.used = vq.desc + layout.used as u64;
@@ -187,10 +209,10 @@ impl FakeDevice for Dev {
         match space {
             Space::Io => match (addr - u64::from(IO)) as u16 {
                 LEGACY_HOST_FEATURES => Some(self.offered & 0xFFFF_FFFF),
-                LEGACY_QUEUE_NUM => Some(if self.sel < 2 {
-                    LEGACY_QUEUE_SIZE.into()
-                } else {
-                    0
+                LEGACY_QUEUE_NUM => Some(match self.sel {
+                    0 | 1 => LEGACY_QUEUE_SIZE.into(),
+                    2 if self.offered & F_CTRL_VQ != 0 => 64,
+                    _ => 0,
                 }),
                 LEGACY_STATUS => Some(self.status.into()),
                 r if (LEGACY_DEVICE_CFG..LEGACY_DEVICE_CFG + 6).contains(&r) => {
@@ -430,4 +452,200 @@ fn close_resets_the_device_and_clears_bus_mastering() {
         nic.open(&mut hal).unwrap();
         assert_eq!(hal.device.queues[0].desc, q0, "memory is reused on reopen");
     }
+}
+
+// --- receive filter and station address (control queue) --------------------------------------
+
+use super::flt;
+use crate::filter::RxFilter;
+use crate::virtio_net::ctrl::*;
+use std::vec;
+
+const GROUP_A: [u8; 6] = [0x01, 0x00, 0x5E, 0x01, 0x02, 0x03];
+const GROUP_B: [u8; 6] = [0x01, 0x00, 0x5E, 0x01, 0x02, 0x04];
+const NEW_MAC: [u8; 6] = [0x02, 0x50, 0x58, 0x45, 0x00, 0x01];
+const CTRL_ALL: u64 = F_CTRL_VQ | F_CTRL_RX | F_CTRL_RX_EXTRA | F_CTRL_MAC_ADDR;
+
+fn opened_with(modern: bool, extra: u64) -> (FakeHal<Dev>, VirtioNet) {
+    let (mut hal, mut nic) = setup(modern);
+    hal.device.offered |= extra;
+    nic.open(&mut hal).expect("open");
+    (hal, nic)
+}
+
+fn to(dst: [u8; 6], seed: u8) -> Vec<u8> {
+    let mut f = frame(64, seed);
+    f[..6].copy_from_slice(&dst);
+    f
+}
+
+/// The MAC_TABLE_SET data: (unicast entries, multicast entries).
+fn table(data: &[u8]) -> (Vec<[u8; 6]>, Vec<[u8; 6]>) {
+    let mut at = 0;
+    let mut part = || {
+        let n = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        let macs = (0..n)
+            .map(|i| data[at + 4 + 6 * i..at + 10 + 6 * i].try_into().unwrap())
+            .collect();
+        at += 4 + 6 * n;
+        macs
+    };
+    let uni = part();
+    let multi = part();
+    assert_eq!(at, data.len(), "no trailing bytes");
+    (uni, multi)
+}
+
+fn last_cmd(hal: &FakeHal<Dev>, class: u8, cmd: u8) -> Vec<u8> {
+    hal.device
+        .ctrl
+        .iter()
+        .rev()
+        .find(|c| c.0 == class && c.1 == cmd)
+        .map(|c| c.2.clone())
+        .unwrap_or_else(|| panic!("no command {class}/{cmd}"))
+}
+
+#[test]
+fn control_features_are_negotiated_and_open_programs_the_filter() {
+    for modern in [false, true] {
+        let (hal, _nic) = opened_with(modern, CTRL_ALL);
+        assert_eq!(hal.device.accepted & CTRL_ALL, CTRL_ALL, "modern {modern}");
+        assert_ne!(hal.device.queues[2].desc, 0, "control queue set up");
+        // Default filter: promiscuous off (QEMU starts promiscuous), station = permanent MAC.
+        assert_eq!(last_cmd(&hal, CLASS_RX, RX_PROMISC), [0]);
+        assert_eq!(last_cmd(&hal, CLASS_RX, RX_ALLMULTI), [0]);
+        assert_eq!(last_cmd(&hal, CLASS_RX, RX_NOUNI), [0]);
+        assert_eq!(last_cmd(&hal, CLASS_RX, RX_NOBCAST), [0]);
+        assert_eq!(last_cmd(&hal, CLASS_MAC, MAC_ADDR_SET), MAC);
+        assert_eq!(
+            table(&last_cmd(&hal, CLASS_MAC, MAC_TABLE_SET)),
+            (vec![], vec![])
+        );
+    }
+}
+
+#[test]
+fn control_features_without_the_queue_are_not_accepted() {
+    let (hal, _nic) = opened_with(false, F_CTRL_RX | F_CTRL_MAC_ADDR);
+    assert_eq!(hal.device.accepted & CTRL_ALL, 0);
+    assert!(hal.device.ctrl.is_empty());
+}
+
+#[test]
+fn receive_modes_for_each_filter_combination() {
+    let (mut hal, mut nic) = opened_with(true, CTRL_ALL);
+    // (filter, promisc, allmulti, nouni, nobcast)
+    let cases = [
+        (flt(true, true, false, false), [0, 0, 0, 0]),
+        (flt(false, true, false, false), [0, 0, 1, 0]),
+        (flt(true, false, false, false), [0, 0, 0, 1]),
+        (flt(true, true, true, false), [0, 1, 0, 0]),
+        (flt(false, false, false, true), [1, 1, 0, 0]),
+    ];
+    for (f, want) in cases {
+        nic.set_filter(&mut hal, &f).unwrap();
+        let got = [RX_PROMISC, RX_ALLMULTI, RX_NOUNI, RX_NOBCAST]
+            .map(|cmd| last_cmd(&hal, CLASS_RX, cmd)[0]);
+        assert_eq!(got, want, "{f:?}");
+    }
+    let mut f = RxFilter::new();
+    f.set_multicast(&[GROUP_A, GROUP_B]);
+    nic.set_filter(&mut hal, &f).unwrap();
+    let (uni, multi) = table(&last_cmd(&hal, CLASS_MAC, MAC_TABLE_SET));
+    assert_eq!((uni, multi), (vec![], vec![GROUP_A, GROUP_B]));
+}
+
+#[test]
+fn station_address_uses_mac_addr_set_or_the_unicast_table() {
+    let (mut hal, mut nic) = opened_with(false, CTRL_ALL);
+    nic.set_station(&mut hal, NEW_MAC).unwrap();
+    assert_eq!(last_cmd(&hal, CLASS_MAC, MAC_ADDR_SET), NEW_MAC);
+    assert_eq!(
+        table(&last_cmd(&hal, CLASS_MAC, MAC_TABLE_SET)).0,
+        Vec::<[u8; 6]>::new()
+    );
+    // Without CTRL_MAC_ADDR: the new address goes into the unicast MAC table.
+    let (mut hal, mut nic) = opened_with(false, F_CTRL_VQ | F_CTRL_RX);
+    nic.set_station(&mut hal, NEW_MAC).unwrap();
+    assert!(hal
+        .device
+        .ctrl
+        .iter()
+        .all(|c| (c.0, c.1) != (CLASS_MAC, MAC_ADDR_SET)));
+    assert_eq!(
+        table(&last_cmd(&hal, CLASS_MAC, MAC_TABLE_SET)).0,
+        vec![NEW_MAC]
+    );
+    assert_eq!((nic.station(), nic.mac()), (NEW_MAC, MAC));
+}
+
+#[test]
+fn without_ctrl_rx_the_driver_filters_in_software() {
+    for modern in [false, true] {
+        // The fake, like QEMU without CTRL_RX, hands over every frame.
+        let (mut hal, mut nic) = opened(modern);
+        let mut f = RxFilter::new();
+        f.set_multicast(&[GROUP_A]);
+        nic.set_filter(&mut hal, &f).unwrap();
+        nic.set_station(&mut hal, NEW_MAC).unwrap();
+        assert!(hal.device.ctrl.is_empty());
+        for (i, dst) in [MAC, GROUP_B, NEW_MAC, GROUP_A, [0xFF; 6]]
+            .iter()
+            .enumerate()
+        {
+            inject(&mut hal, &to(*dst, i as u8));
+        }
+        let mut buf = [0u8; 2048];
+        let mut got = Vec::new();
+        while let Some(n) = nic.receive(&mut hal, &mut buf) {
+            assert_eq!(n, 64);
+            got.push(<[u8; 6]>::try_from(&buf[..6]).unwrap());
+        }
+        assert_eq!(got, [NEW_MAC, GROUP_A, [0xFF; 6]], "modern {modern}");
+        assert_eq!(nic.rx_dropped(), 0);
+        // Every buffer went back to the device, filtered or not.
+        let avail_idx = hal.bus.dma_le(hal.device.queues[0].avail + 2, 2);
+        assert_eq!(avail_idx, u64::from(RX_BUFS) + 5);
+    }
+}
+
+#[test]
+fn filter_survives_reopen_and_a_refused_command_is_reported() {
+    let (mut hal, mut nic) = opened_with(true, CTRL_ALL);
+    let mut f = flt(true, true, false, true);
+    f.set_multicast(&[GROUP_A]);
+    nic.set_filter(&mut hal, &f).unwrap();
+    nic.set_station(&mut hal, NEW_MAC).unwrap();
+    nic.close(&mut hal);
+    hal.device.ctrl.clear();
+    nic.open(&mut hal).unwrap();
+    assert_eq!(last_cmd(&hal, CLASS_RX, RX_PROMISC), [1]);
+    assert_eq!(last_cmd(&hal, CLASS_MAC, MAC_ADDR_SET), NEW_MAC);
+    assert_eq!(
+        table(&last_cmd(&hal, CLASS_MAC, MAC_TABLE_SET)).1,
+        vec![GROUP_A]
+    );
+    hal.device.ctrl_refuse = true;
+    assert_eq!(
+        nic.set_filter(&mut hal, &RxFilter::new()),
+        Err(NicError::FilterRefused)
+    );
+    assert_eq!(
+        nic.set_station(&mut hal, GROUP_A),
+        Err(NicError::BadAddress)
+    );
+}
+
+#[test]
+fn link_speed_needs_speed_duplex_and_ring_lengths() {
+    let (mut hal, mut nic) = opened(true);
+    assert_eq!(nic.link_speed_bps(&mut hal), None);
+    let (mut hal, mut nic) = opened_with(true, F_SPEED_DUPLEX);
+    hal.bus.set_reg(Space::Mmio, DEVICE + 12, 4, 2500);
+    assert_eq!(nic.link_speed_bps(&mut hal), Some(2_500_000_000));
+    hal.bus
+        .set_reg(Space::Mmio, DEVICE + 12, 4, u64::from(u32::MAX));
+    assert_eq!(nic.link_speed_bps(&mut hal), None, "speed unknown");
+    assert_eq!((nic.rx_ring_len(), nic.tx_ring_len()), (RX_BUFS, TX_SLOTS));
 }

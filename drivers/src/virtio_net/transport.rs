@@ -136,8 +136,8 @@ pub enum Transport {
     Modern {
         /// Structure addresses.
         regs: ModernRegs,
-        /// `queue_notify_off` of queues 0 and 1, read at queue set-up.
-        notify_off: [u16; 2],
+        /// `queue_notify_off` of queues 0–2 (receive, transmit, control), read at set-up.
+        notify_off: [u16; 3],
     },
 }
 
@@ -250,7 +250,10 @@ impl Transport {
                     hal.mmio_write32(c + reg, addr as u32);
                     hal.mmio_write32(c + reg + 4, (addr >> 32) as u32);
                 }
-                notify_off[usize::from(q)] = hal.mmio_read16(c + common::QUEUE_NOTIFY_OFF);
+                let off = hal.mmio_read16(c + common::QUEUE_NOTIFY_OFF);
+                if let Some(slot) = notify_off.get_mut(usize::from(q)) {
+                    *slot = off;
+                }
                 hal.mmio_write16(c + common::QUEUE_ENABLE, 1);
             }
         }
@@ -262,7 +265,8 @@ impl Transport {
         match self {
             Transport::Legacy { io } => hal.outw(io + LEGACY_QUEUE_NOTIFY, q),
             Transport::Modern { regs, notify_off } => {
-                let off = u64::from(notify_off[usize::from(q)]) * u64::from(regs.notify_mult);
+                let slot = notify_off.get(usize::from(q)).copied().unwrap_or(0);
+                let off = u64::from(slot) * u64::from(regs.notify_mult);
                 hal.mmio_write16(regs.notify + off, q);
             }
         }
@@ -273,6 +277,14 @@ impl Transport {
         match self {
             Transport::Legacy { io } => hal.inb(io + LEGACY_DEVICE_CFG + offset),
             Transport::Modern { regs, .. } => hal.mmio_read8(regs.device + u64::from(offset)),
+        }
+    }
+
+    /// Reads a little-endian u32 of the device-specific configuration.
+    pub fn config32<H: Hal + ?Sized>(&self, hal: &mut H, offset: u16) -> u32 {
+        match self {
+            Transport::Legacy { io } => hal.inl(io + LEGACY_DEVICE_CFG + offset),
+            Transport::Modern { regs, .. } => hal.mmio_read32(regs.device + u64::from(offset)),
         }
     }
 

@@ -11,7 +11,7 @@ use crate::{println, time};
 use core::cell::UnsafeCell;
 use core::mem::{offset_of, size_of};
 use core::sync::atomic::{AtomicPtr, Ordering};
-use softpxe_drivers::{pci, Hal, Nic};
+use softpxe_drivers::{pci, Hal, Nic, RxFilter};
 use softpxe_net::Instant;
 use softpxe_pxe::abi::{self, Segment, StructConfig};
 use softpxe_pxe::{
@@ -148,13 +148,19 @@ impl<'a> BiosPlatform<'a> {
             .filter_map(|i| pci::read_bar(hal, a, i))
             .find_map(|b| b.io_port())
             .unwrap_or(0);
+        // What the driver reports; an unknown speed (no link, virtio without
+        // VIRTIO_NET_F_SPEED_DUPLEX) is 0, a speed beyond u32 saturates.
+        let link_speed = nic
+            .nic
+            .link_speed_bps(hal)
+            .map_or(0, |bps| u32::try_from(bps).unwrap_or(u32::MAX));
         let info = NicInfo {
             mac: nic.nic.mac(),
             io_base,
             irq: 0,
-            rx_buffers: 8,
-            tx_buffers: 8,
-            link_speed: 1_000_000_000,
+            rx_buffers: nic.nic.rx_ring_len(),
+            tx_buffers: nic.nic.tx_ring_len(),
+            link_speed,
             pci: PciIds {
                 bus_dev_fn: (u16::from(a.bus) << 8) | (u16::from(a.dev) << 3) | u16::from(a.func),
                 vendor: nic.vendor,
@@ -175,6 +181,30 @@ impl<'a> BiosPlatform<'a> {
             last_breath: 0,
         }
     }
+
+    /// Hands the PXE stack's receive settings to the driver (applied at once if the NIC is
+    /// open, kept for the next open otherwise). `false`: the address or the filter was refused.
+    fn apply_settings(&mut self, how: &NicOpen<'_>) -> bool {
+        let filter = rx_filter(how);
+        let station = self.nic.nic.set_station(self.hal, how.mac).is_ok();
+        let filtered = self.nic.nic.set_filter(self.hal, &filter).is_ok();
+        station && filtered
+    }
+}
+
+/// The drivers' receive filter for the PXE `FLTR_*` bits: FLTR_DIRECTED is the station address
+/// and the multicast list (PXE 2.1 "Directed/Multicast"), FLTR_BRDCST broadcast, FLTR_PRMSCS
+/// everything. FLTR_SRC_RTG has no meaning on Ethernet and is ignored.
+fn rx_filter(how: &NicOpen<'_>) -> RxFilter {
+    use abi::filter::{BRDCST, DIRECTED, PRMSCS};
+    let mut f = RxFilter::none();
+    f.directed = how.filter & DIRECTED != 0;
+    f.broadcast = how.filter & BRDCST != 0;
+    f.promiscuous = how.filter & PRMSCS != 0;
+    if f.directed {
+        f.set_multicast(how.multicast);
+    }
+    f
 }
 
 impl Memory for BiosPlatform<'_> {
@@ -206,9 +236,13 @@ impl Platform for BiosPlatform<'_> {
     fn nic_info(&self) -> NicInfo {
         self.info
     }
-    fn nic_open(&mut self, _how: &NicOpen<'_>) -> bool {
-        // The drivers receive broadcast and their own address; they keep their permanent MAC.
-        self.nic.nic.open(self.hal).is_ok()
+    fn nic_open(&mut self, how: &NicOpen<'_>) -> bool {
+        // The settings are kept by the driver, which programs them after its reset in open.
+        let applied = self.apply_settings(how);
+        self.nic.nic.open(self.hal).is_ok() && applied
+    }
+    fn nic_configure(&mut self, how: &NicOpen<'_>) -> bool {
+        self.apply_settings(how)
     }
     fn nic_close(&mut self) {
         self.nic.nic.close(self.hal);

@@ -47,14 +47,20 @@ pub struct NicInfo {
     pub pci: PciIds,
 }
 
-/// How the NIC should be opened.
+/// The receive settings of the NIC: what [`Platform::nic_open`] opens it with and
+/// [`Platform::nic_configure`] applies to the open card.
+///
+/// `filter` is what the card must deliver, already combined with what the PXE stack's own IP
+/// path needs: outside UNDI_OPEN's raw mode it always has `FLTR_DIRECTED | FLTR_BRDCST`.
+/// `FLTR_DIRECTED` covers the station address *and* the multicast list (PXE 2.1 §4.4
+/// "Directed/Multicast"): without it `multicast` is not received. `FLTR_PRMSCS` is everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NicOpen<'a> {
-    /// Station address to use (a card that cannot change it keeps its own).
+    /// Station address: the card receives on it (and the stack sends from it).
     pub mac: [u8; 6],
-    /// `FLTR_*` bits (`abi::filter`); a card may receive more than asked, never less.
+    /// `FLTR_*` bits (`abi::filter`).
     pub filter: u16,
-    /// Multicast addresses to accept.
+    /// Multicast addresses to accept (at most 8, UNDI's `s_PXENV_UNDI_MCAST_ADDRESS`).
     pub multicast: &'a [[u8; 6]],
 }
 
@@ -64,6 +70,13 @@ pub trait Platform: Memory {
     fn nic_info(&self) -> NicInfo;
     /// (Re)open the NIC with this station address and filter. `false`: it failed.
     fn nic_open(&mut self, how: &NicOpen<'_>) -> bool;
+    /// Apply a new station address, filter and multicast list to the open NIC
+    /// (SET_STATION_ADDRESS, SET_PACKET_FILTER, SET_MCAST_ADDRESS). `false`: the card refused.
+    /// Default: close and reopen with the new settings.
+    fn nic_configure(&mut self, how: &NicOpen<'_>) -> bool {
+        self.nic_close();
+        self.nic_open(how)
+    }
     /// Stop the NIC (no DMA afterwards). Harmless when closed.
     fn nic_close(&mut self);
     /// Send one Ethernet frame (destination MAC onwards, no FCS). `false`: not sent.

@@ -4,7 +4,7 @@
 
 use crate::abi::{SegOff16, BOOTPLAYER_SIZE};
 use crate::mem::{write_at, Memory};
-use crate::platform::{NicOpen, Platform};
+use crate::platform::Platform;
 use crate::queue::{Queue, Ring};
 use crate::tftp::Session;
 use softpxe_net::dhcp::DhcpClient;
@@ -226,11 +226,7 @@ impl PxeStack {
 
     /// Open the NIC with the current station address, filter and multicast list.
     pub(crate) fn open_nic(&mut self, p: &mut dyn Platform) -> bool {
-        let ok = p.nic_open(&NicOpen {
-            mac: self.station,
-            filter: self.filter,
-            multicast: &self.mcast[..self.n_mcast],
-        });
+        let ok = p.nic_open(&self.nic_settings());
         self.nic_open = ok;
         ok
     }

@@ -7,6 +7,7 @@
 //! buffer in the scratch area, then DONE). The state calls (START_UNDI, STARTUP, INITIALIZE) are
 //! accepted in any order: the NIC is already running when the NBP starts.
 
+use crate::abi::filter;
 use crate::abi::{
     isr as isr_flag, mac_field, mac_of, proto, service, McastList, PciNicInfo, SegOff16, StartUndi,
     Status, TbdBlock, UndiIfaceInfo, UndiInformation, UndiIsr, UndiMcast, UndiMcastAddress,
@@ -15,7 +16,7 @@ use crate::abi::{
 };
 use crate::dispatch::{with_block, Action, Reply};
 use crate::mem::{phys_range, read_at, read_block, segoff_range, write_at};
-use crate::platform::Platform;
+use crate::platform::{NicOpen, Platform};
 use crate::stack::{PxeStack, Stats, MAX_FRAME, SCRATCH_FRAME};
 use softpxe_net::MacAddr;
 
@@ -29,13 +30,25 @@ impl PxeStack {
         self.n_mcast = n;
     }
 
-    /// Re-open the NIC if it is open, so new settings take effect.
-    fn reapply(&mut self, p: &mut dyn Platform) -> Status {
-        if self.nic_open {
-            p.nic_close();
-            if !self.open_nic(p) {
-                return Status::UNDI_CANNOT_INITIALIZE_NIC;
-            }
+    /// What the NIC must receive: the NBP's filter in UNDI_OPEN's raw mode; outside it, also
+    /// our own IP path's directed and broadcast frames, whatever the NBP set.
+    pub(crate) fn nic_settings(&self) -> NicOpen<'_> {
+        let own = if self.raw {
+            0
+        } else {
+            filter::DIRECTED | filter::BRDCST
+        };
+        NicOpen {
+            mac: self.station,
+            filter: self.filter | own,
+            multicast: &self.mcast[..self.n_mcast],
+        }
+    }
+
+    /// Program the open NIC with the current settings (a closed one gets them when opened).
+    fn reapply(&mut self, p: &mut dyn Platform, failed: Status) -> Status {
+        if self.nic_open && !p.nic_configure(&self.nic_settings()) {
+            return failed;
         }
         Status::SUCCESS
     }
@@ -84,11 +97,13 @@ pub(crate) fn open(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Repl
         s.filter = b.PktFilter;
         s.take_mcast(&b.R_Mcast_Buf);
         p.nic_close();
-        if !s.open_nic(p) {
-            return Status::UNDI_CANNOT_INITIALIZE_NIC.into();
-        }
+        // Raw mode first, so that the NIC gets exactly the NBP's filter.
         s.raw = true;
         s.rxq.clear();
+        if !s.open_nic(p) {
+            s.raw = false;
+            return Status::UNDI_CANNOT_INITIALIZE_NIC.into();
+        }
         if p.nic_info().irq != 0 {
             p.set_interrupts(true);
         }
@@ -187,34 +202,35 @@ pub(crate) fn transmit(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> 
     })
 }
 
-/// UNDI_SET_MCAST_ADDRESS.
+/// UNDI_SET_MCAST_ADDRESS: the NIC's multicast list is reprogrammed at once.
 pub(crate) fn set_mcast(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
     with_block(p, at, |b: &mut UndiMcast, p| {
         s.take_mcast(&b.R_Mcast_Buf);
-        s.reapply(p).into()
+        s.reapply(p, Status::UNDI_CANNOT_INIT_NIC_FOR_MCAST).into()
     })
 }
 
-/// UNDI_SET_STATION_ADDRESS: used for frames we build and by our IP stack.
+/// UNDI_SET_STATION_ADDRESS: the NIC receives on it (not on the old one), and it is the source
+/// of the frames we build and of our IP stack's.
 pub(crate) fn set_station(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
     with_block(p, at, |b: &mut UndiStationAddress, p| {
         let mac = mac_of(&b.StationAddress);
-        if mac[0] & 1 != 0 {
+        if mac[0] & 1 != 0 || mac == [0; 6] {
             return Status::UNDI_INVALID_PARAMETER.into();
         }
         s.station = mac;
         let ip = s.iface.ip();
         s.iface = softpxe_net::iface::Interface::new(MacAddr(mac));
         s.iface.configure(ip, s.mask, s.gateway);
-        s.reapply(p).into()
+        s.reapply(p, Status::UNDI_CANNOT_INITIALIZE_NIC).into()
     })
 }
 
-/// UNDI_SET_PACKET_FILTER.
+/// UNDI_SET_PACKET_FILTER: the NIC is reprogrammed at once (see [`PxeStack::nic_settings`]).
 pub(crate) fn set_filter(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
     with_block(p, at, |b: &mut UndiPacketFilter, p| {
         s.filter = u16::from(b.filter);
-        s.reapply(p).into()
+        s.reapply(p, Status::UNDI_CANNOT_INITIALIZE_NIC).into()
     })
 }
 

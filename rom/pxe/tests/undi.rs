@@ -333,58 +333,156 @@ fn statistics_count_and_clear() {
     assert_eq!(s.stats(), softpxe_pxe::Stats::default());
 }
 
-#[test]
-fn set_station_filter_mcast_and_reset_reopen() {
-    let (mut s, mut f) = setup();
-    open_raw(&mut s, &mut f);
-    let new_mac = [0x02, 1, 2, 3, 4, 5];
+fn set_station(s: &mut softpxe_pxe::PxeStack, f: &mut Fake, mac: [u8; 6]) -> S {
     let b = UndiStationAddress {
         Status: 0,
-        StationAddress: mac_field(new_mac),
+        StationAddress: mac_field(mac),
     };
-    assert_eq!(
-        call(&mut s, &mut f, Opcode::UNDI_SET_STATION_ADDRESS, &b)
-            .0
-            .status,
-        S::SUCCESS
-    );
-    assert_eq!(f.opens.last().unwrap().0, new_mac);
-    let b = UndiStationAddress {
-        Status: 0,
-        StationAddress: mac_field([1; 6]),
-    };
-    assert_eq!(
-        call(&mut s, &mut f, Opcode::UNDI_SET_STATION_ADDRESS, &b)
-            .0
-            .status,
-        S::UNDI_INVALID_PARAMETER
-    );
+    call(s, f, Opcode::UNDI_SET_STATION_ADDRESS, &b).0.status
+}
+
+fn set_filter(s: &mut softpxe_pxe::PxeStack, f: &mut Fake, bits: u16) -> S {
     let b = UndiPacketFilter {
         Status: 0,
-        filter: filter::PRMSCS as u8,
+        filter: bits as u8,
     };
-    assert_eq!(
-        call(&mut s, &mut f, Opcode::UNDI_SET_PACKET_FILTER, &b)
-            .0
-            .status,
-        S::SUCCESS
-    );
-    assert_eq!(f.opens.last().unwrap().1, filter::PRMSCS);
+    call(s, f, Opcode::UNDI_SET_PACKET_FILTER, &b).0.status
+}
+
+fn set_mcast(s: &mut softpxe_pxe::PxeStack, f: &mut Fake, list: &[[u8; 6]], count: u16) -> S {
     let mut m = UndiMcast {
         Status: 0,
         R_Mcast_Buf: McastList {
-            MCastAddrCount: 200,
+            MCastAddrCount: count,
             McastAddr: [mac_field([1, 0, 0x5E, 0, 0, 9]); 8],
         },
     };
+    for (dst, mac) in m.R_Mcast_Buf.McastAddr.iter_mut().zip(list) {
+        *dst = mac_field(*mac);
+    }
+    call(s, f, Opcode::UNDI_SET_MCAST_ADDRESS, &m).0.status
+}
+
+#[test]
+fn set_station_filter_mcast_program_the_open_nic_without_reopening() {
+    let (mut s, mut f) = setup();
+    open_raw(&mut s, &mut f);
+    let opens = f.opens.len();
+    let new_mac = [0x02, 1, 2, 3, 4, 5];
+    assert_eq!(set_station(&mut s, &mut f, new_mac), S::SUCCESS);
+    let group = [1, 0, 0x5E, 1, 2, 3];
     assert_eq!(
-        call(&mut s, &mut f, Opcode::UNDI_SET_MCAST_ADDRESS, &m)
-            .0
-            .status,
-        S::SUCCESS
+        f.configures.last().unwrap(),
+        &(new_mac, filter::DIRECTED | filter::BRDCST, vec![group])
     );
-    assert_eq!(f.opens.last().unwrap().2.len(), 8, "count clamped to 8");
-    m.R_Mcast_Buf.MCastAddrCount = 0;
+    for bad in [[1; 6], [0; 6]] {
+        assert_eq!(set_station(&mut s, &mut f, bad), S::UNDI_INVALID_PARAMETER);
+    }
+    assert_eq!(f.configures.len(), 1, "refused addresses reach no NIC");
+    // Raw mode: exactly the NBP's filter, promiscuous included.
+    assert_eq!(set_filter(&mut s, &mut f, filter::PRMSCS), S::SUCCESS);
+    assert_eq!(f.configures.last().unwrap().1, filter::PRMSCS);
+    assert_eq!(set_filter(&mut s, &mut f, filter::BRDCST), S::SUCCESS);
+    assert_eq!(f.configures.last().unwrap().1, filter::BRDCST);
+    let list = [[1, 0, 0x5E, 0, 0, 7], [1, 0, 0x5E, 0, 0, 8]];
+    assert_eq!(set_mcast(&mut s, &mut f, &list, 2), S::SUCCESS);
+    assert_eq!(f.configures.last().unwrap().2, list.to_vec());
+    assert_eq!(set_mcast(&mut s, &mut f, &list, 200), S::SUCCESS);
+    assert_eq!(
+        f.configures.last().unwrap().2.len(),
+        8,
+        "count clamped to 8"
+    );
+    assert_eq!(
+        f.opens.len(),
+        opens,
+        "the NIC was never reset for these calls"
+    );
+    assert!(f.open);
+    // GET_INFORMATION reports the new station address and the permanent one.
+    let zero = [0u8; std::mem::size_of::<UndiInformation>()];
+    let (_, b) = call(&mut s, &mut f, Opcode::UNDI_GET_INFORMATION, &zero);
+    let b = <UndiInformation as zerocopy::FromBytes>::read_from_bytes(&b).unwrap();
+    assert_eq!(
+        (mac_of(&b.CurrentNodeAddress), mac_of(&b.PermNodeAddress)),
+        (new_mac, OUR_MAC)
+    );
+}
+
+#[test]
+fn a_refused_filter_reports_an_error() {
+    let (mut s, mut f) = setup();
+    open_raw(&mut s, &mut f);
+    f.configure_ok = false;
+    assert_eq!(
+        set_filter(&mut s, &mut f, filter::PRMSCS),
+        S::UNDI_CANNOT_INITIALIZE_NIC
+    );
+    assert_eq!(
+        set_mcast(&mut s, &mut f, &[[1, 0, 0x5E, 0, 0, 7]], 1),
+        S::UNDI_CANNOT_INIT_NIC_FOR_MCAST
+    );
+}
+
+#[test]
+fn our_own_ip_path_keeps_directed_and_broadcast_whatever_the_nbp_set() {
+    let (mut s, mut f) = setup();
+    // Not in raw mode: the NIC is the stack's (TFTP, UDP).
+    assert_eq!(set_filter(&mut s, &mut f, filter::PRMSCS), S::SUCCESS);
+    assert_eq!(
+        f.configures.last().unwrap().1,
+        filter::PRMSCS | filter::DIRECTED | filter::BRDCST
+    );
+    assert_eq!(set_filter(&mut s, &mut f, 0), S::SUCCESS);
+    assert_eq!(
+        f.configures.last().unwrap().1,
+        filter::DIRECTED | filter::BRDCST
+    );
+    // UNDI_OPEN with broadcast only: the NBP gets exactly that ...
+    let mut b = UndiOpen {
+        Status: 0,
+        OpenFlag: 0,
+        PktFilter: filter::BRDCST,
+        R_Mcast_Buf: McastList {
+            MCastAddrCount: 0,
+            McastAddr: [mac_field([0; 6]); 8],
+        },
+    };
+    b.PktFilter = filter::BRDCST;
+    let (o, _) = call(&mut s, &mut f, Opcode::UNDI_OPEN, &b);
+    assert_eq!(o.status, S::SUCCESS);
+    assert_eq!(f.opens.last().unwrap().1, filter::BRDCST);
+    // ... and after UNDI_CLOSE the stack reopens with its own frames again.
+    let (o, _) = call(&mut s, &mut f, Opcode::UNDI_CLOSE, &[0u8; 2]);
+    assert_eq!(o.status, S::SUCCESS);
+    let new_mac = [0x02, 9, 9, 9, 9, 9];
+    assert_eq!(set_station(&mut s, &mut f, new_mac), S::SUCCESS);
+    assert!(
+        !f.open && f.configures.len() == 2,
+        "a closed NIC is not configured"
+    );
+    let open = UdpOpen {
+        Status: 0,
+        src_ip: [0; 4],
+    };
+    let (o, _) = call(&mut s, &mut f, Opcode::UDP_OPEN, &open);
+    assert_eq!(o.status, S::SUCCESS);
+    let (mac, flt, _) = f.opens.last().unwrap().clone();
+    assert_eq!(mac, new_mac);
+    assert_eq!(flt, filter::BRDCST | filter::DIRECTED);
+}
+
+#[test]
+fn reset_adapter_reopens_with_the_new_list() {
+    let (mut s, mut f) = setup();
+    open_raw(&mut s, &mut f);
+    let m = UndiMcast {
+        Status: 0,
+        R_Mcast_Buf: McastList {
+            MCastAddrCount: 0,
+            McastAddr: [mac_field([1, 0, 0x5E, 0, 0, 9]); 8],
+        },
+    };
     assert_eq!(
         call(&mut s, &mut f, Opcode::UNDI_RESET_ADAPTER, &m)
             .0

@@ -13,6 +13,9 @@
 #         and halt (cli; hlt); bit0 clear = skip them and far-return to the ROM with AX = 0.
 #         bit1 = after the calls a ROM may refuse, call RESTART_TFTP for apitest.0 (does not
 #         return; the second start prints "apitest: restarted by RESTART_TFTP" and ends).
+#         bit2 = instead of the API tour, the receive-filter step (rxfilter.s): UNDI info, then
+#         UNDI_OPEN with a multicast list, SET_STATION_ADDRESS, SET_PACKET_FILTER, counting
+#         frames per destination through UNDI_ISR (bit0 still selects unload + halt).
 #         Default 1.
 #   0x12  u16 UDP echo port on the boot server (host order; default 7777)
 #   0x14  u16 UDP source port (host order; default 4000)
@@ -100,7 +103,11 @@ main:
         .asciz  "apitest: no PXE API found\r\n"
         jmp     finish
 2:
-        call    test_cached_info
+        testb   $4, cfg_flags
+        jz      6f
+        call    test_rxfilter
+        jmp     7f
+6:      call    test_cached_info
         call    test_undi_info
         call    test_both_entries
         call    test_tftp
@@ -111,7 +118,7 @@ main:
         call    test_restart
 5:      call    test_undi_state
         call    test_undi_raw
-        testb   $1, cfg_flags
+7:      testb   $1, cfg_flags
         jz      finish
         call    test_unload
 finish:

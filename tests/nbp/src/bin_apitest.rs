@@ -5,7 +5,11 @@
 #![no_std]
 #![no_main]
 
-core::arch::global_asm!(include_str!("apitest.s"), options(att_syntax, raw));
+// rxfilter.s (header flag bit 2) uses apitest.s's helpers and data: one assembly unit.
+core::arch::global_asm!(
+    concat!(include_str!("apitest.s"), include_str!("rxfilter.s")),
+    options(att_syntax, raw)
+);
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {

@@ -31,6 +31,9 @@ pub struct Fake {
     pub tx: Vec<Vec<u8>>,
     pub open: bool,
     pub opens: Vec<([u8; 6], u16, Vec<[u8; 6]>)>,
+    /// `nic_configure` calls (station, filter, multicast), and whether they succeed.
+    pub configures: Vec<([u8; 6], u16, Vec<[u8; 6]>)>,
+    pub configure_ok: bool,
     pub irq: u8,
     pub irq_pending: bool,
     pub irq_enabled: bool,
@@ -49,6 +52,8 @@ impl Fake {
             tx: Vec::new(),
             open: true,
             opens: Vec::new(),
+            configures: Vec::new(),
+            configure_ok: true,
             irq: 0,
             irq_pending: false,
             irq_enabled: false,
@@ -114,6 +119,11 @@ impl Platform for Fake {
         self.opens
             .push((how.mac, how.filter, how.multicast.to_vec()));
         true
+    }
+    fn nic_configure(&mut self, how: &NicOpen<'_>) -> bool {
+        self.configures
+            .push((how.mac, how.filter, how.multicast.to_vec()));
+        self.configure_ok
     }
     fn nic_close(&mut self) {
         self.open = false;
