@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dhcp;
+pub mod dns;
 pub mod fixed;
 pub mod fuzz_targets;
 pub mod iface;
