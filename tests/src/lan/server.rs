@@ -169,16 +169,23 @@ impl Lan {
     /// dnsmasq on `host`'s eth0, foreground, with the common flags (`-k --conf-file=/dev/null
     /// --port=0 --interface=eth0 --bind-interfaces --log-dhcp --no-ping --user=root`, log, pid
     /// and lease files in the run directory) plus `args`. Returns once it listens on UDP 67 (or
-    /// 69 for TFTP-only). Server label: `dnsmasq-<host>`.
+    /// 69 for TFTP-only, or the DNS port for DNS-only). A `--port=N` in `args` replaces
+    /// `--port=0` (DNS off): `--port=53` serves DNS, e.g. `--host-record=NAME,ADDR` (add
+    /// `--no-resolv` so that dnsmasq never forwards a query). Server label: `dnsmasq-<host>`.
     pub fn dnsmasq(&self, host: Host, args: &[&str]) -> Result<Server> {
         tools::require("dnsmasq", "dnsmasq-base")?;
         let label = format!("dnsmasq-{}", host.role());
         let log = self.dir.join(format!("{label}.log"));
         let mut cmd = self.wrap_host(host, "dnsmasq");
+        let dns_port = args
+            .iter()
+            .find_map(|a| a.strip_prefix("--port="))
+            .and_then(|p| p.parse::<u16>().ok());
+        cmd.args(["-k", "--conf-file=/dev/null"]);
+        if dns_port.is_none() {
+            cmd.arg("--port=0");
+        }
         cmd.args([
-            "-k",
-            "--conf-file=/dev/null",
-            "--port=0",
             "--interface=eth0",
             "--bind-interfaces",
             "--log-dhcp",
@@ -197,8 +204,10 @@ impl Lan {
         .args(args);
         let port = if args.iter().any(|a| a.starts_with("--dhcp-range")) {
             67
-        } else {
+        } else if args.contains(&"--enable-tftp") {
             69
+        } else {
+            dns_port.filter(|p| *p != 0).unwrap_or(69)
         };
         self.start(&label, host, cmd, Some(log), Some("started, version"), port)
     }
