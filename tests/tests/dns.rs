@@ -92,6 +92,31 @@ fn lan_option_66_host_name_is_resolved() -> Result<()> {
     Ok(())
 }
 
+/// Option 66 = `bootsrv`, a dotless name, with option 15 = `lan` (`--domain=lan`): the first
+/// lookup fails, the second asks for `bootsrv.lan`.
+#[test]
+fn lan_option_66_short_name_is_qualified_with_option_15() -> Result<()> {
+    let lan = Lan::new("lan-dns-domain")?;
+    let tftp = tftp_root(lan.dir())?;
+    let dhcp = dhcp_with_dns(
+        &lan,
+        &[
+            "--domain=lan",
+            "--dhcp-option=66,bootsrv",
+            "--dhcp-option=67,testnbp.0",
+        ],
+    )?;
+    let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
+    let img = floppy(lan.dir(), |_| {})?;
+    let run = boot(&lan, &img)?;
+    run.expect("DNS: bootsrv via 10.99.0.1")?
+        .expect("DNS: asking for bootsrv.lan")?
+        .expect("DNS: bootsrv.lan is 10.99.0.2")?
+        .expect(NBP_STARTED)?;
+    dhcp.wait_log("query[A] bootsrv.lan from 10.99.0.", Duration::from_secs(3))?;
+    Ok(())
+}
+
 /// Option 66 names a host the DNS server does not know (NXDOMAIN) while siaddr is the boot host
 /// (`--dhcp-boot=FILE,NAME,ADDR`: dnsmasq sends NAME as option 66 and ADDR as siaddr): a
 /// warning naming the name and the server, then the boot from siaddr.
@@ -99,10 +124,7 @@ fn lan_option_66_host_name_is_resolved() -> Result<()> {
 fn lan_option_66_unknown_name_falls_back_to_siaddr() -> Result<()> {
     let lan = Lan::new("lan-dns-fallback")?;
     let tftp = tftp_root(lan.dir())?;
-    let dhcp = dhcp_with_dns(
-        &lan,
-        &["--dhcp-boot=testnbp.0,nosuch.lan,10.99.0.2"],
-    )?;
+    let dhcp = dhcp_with_dns(&lan, &["--dhcp-boot=testnbp.0,nosuch.lan,10.99.0.2"])?;
     let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
     let img = floppy(lan.dir(), |_| {})?;
     let run = boot(&lan, &img)?;
@@ -141,7 +163,10 @@ fn lan_static_next_server_name_with_dns_setting() -> Result<()> {
         .expect("DNS: bootsrv.lan is 10.99.0.2")?
         .expect(NBP_STARTED)?
         .expect_absent("DHCP.")?;
-    dns.wait_log("query[A] bootsrv.lan from 10.99.0.50", Duration::from_secs(3))?;
+    dns.wait_log(
+        "query[A] bootsrv.lan from 10.99.0.50",
+        Duration::from_secs(3),
+    )?;
     Ok(())
 }
 

@@ -72,7 +72,8 @@ pub fn resolve(
 ) -> Result<Result<Ipv4Addr, DnsError>, Failed> {
     let mac = link.iface.mac().0;
     let tsc = time::rdtsc();
-    let seed = (tsc as u32) ^ ((tsc >> 32) as u32) ^ u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]);
+    let seed =
+        (tsc as u32) ^ ((tsc >> 32) as u32) ^ u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]);
     let mut r = Resolver::new(now(), name, servers, domain, seed);
     if let Some(done) = r.result() {
         return Ok(done);
@@ -186,7 +187,11 @@ pub fn tftp_server(
 }
 
 /// The TFTP server for a static address: `next_server`, a name resolved through `dns`.
-pub fn static_server(link: &mut Link<'_>, settings: &Settings, name: &str) -> Result<Ipv4Addr, Failed> {
+pub fn static_server(
+    link: &mut Link<'_>,
+    settings: &Settings,
+    name: &str,
+) -> Result<Ipv4Addr, Failed> {
     let servers = dns_servers(settings, core::iter::empty());
     resolve(link, name.as_bytes(), servers.as_slice(), &[])?.map_err(|e| {
         advice(name, e, servers.as_slice());

@@ -214,10 +214,14 @@ pub fn dns_answer(data: &[u8]) {
     let Ok((qname, _)) = Name::from_text(b"boot.lan") else {
         return;
     };
-    let id = data.get(..2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    let id = data
+        .get(..2)
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
     let _ = parse_answer(data, id, &qname);
     let servers = [Ipv4Addr::new(10, 0, 0, 53), Ipv4Addr::new(10, 0, 0, 54)];
-    let seed = data.iter().fold(7u32, |h, b| h.rotate_left(5) ^ u32::from(*b));
+    let seed = data
+        .iter()
+        .fold(7u32, |h, b| h.rotate_left(5) ^ u32::from(*b));
     let mut r = Resolver::new(Instant(0), b"boot", &servers, b"lan", seed);
     let mut buf = [0u8; 512];
     let mut msg = [0u8; 1472];

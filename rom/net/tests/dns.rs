@@ -39,7 +39,10 @@ struct Query {
 fn send(r: &mut Resolver, now: u64) -> Option<Query> {
     let mut buf = [0u8; 512];
     let t: Transmit = r.poll(Instant(now), &mut buf)?;
-    assert!(r.poll(Instant(now), &mut buf).is_none(), "one query at a time");
+    assert!(
+        r.poll(Instant(now), &mut buf).is_none(),
+        "one query at a time"
+    );
     assert_eq!(t.dst_port, SERVER_PORT);
     let raw = buf[..t.len].to_vec();
     assert_eq!(raw[2] & 0x81, 0x01, "a query (QR 0) with RD set");
@@ -137,7 +140,11 @@ fn dotted_quad_and_bad_names_finish_at_once() {
         assert_eq!(r.result(), Some(Err(DnsError::BadName)), "{bad:?}");
     }
     // 253 characters is the longest name; a final dot is allowed
-    let longest = format!("{}.{}", ["z".repeat(63).as_str(); 3].join("."), "w".repeat(61));
+    let longest = format!(
+        "{}.{}",
+        ["z".repeat(63).as_str(); 3].join("."),
+        "w".repeat(61)
+    );
     assert_eq!(longest.len(), 253);
     let mut r = resolver(&format!("{longest}."), &[S1]);
     assert_eq!(send(&mut r, 0).unwrap().name, wire(&longest));
@@ -171,7 +178,12 @@ fn cname_chain_inside_the_answer() {
 fn cname_only_answer_needs_a_second_query() {
     let mut r = resolver("boot.lan", &[S1, S2]);
     let q1 = send(&mut r, 0).unwrap();
-    assert!(reply(&mut r, 5, &q1, &answer(&q1, 0, 0, &[cname(q(), wire("real.example.net"))])));
+    assert!(reply(
+        &mut r,
+        5,
+        &q1,
+        &answer(&q1, 0, 0, &[cname(q(), wire("real.example.net"))])
+    ));
     assert_eq!(r.result(), None);
     let q2 = send(&mut r, 5).expect("a query for the alias target");
     assert_eq!(q2.to, S1, "the server that answered is asked again");
@@ -215,7 +227,12 @@ fn silent_server_then_a_working_one() {
     assert!(send(&mut r, 6999).is_none());
     let q2 = send(&mut r, 7000).expect("the second server after 1 + 2 + 4 s");
     assert_eq!(q2.to, S2);
-    assert!(reply(&mut r, 7050, &q2, &answer(&q2, 0, 0, &[a(q(), BOOT)])));
+    assert!(reply(
+        &mut r,
+        7050,
+        &q2,
+        &answer(&q2, 0, 0, &[a(q(), BOOT)])
+    ));
     assert_eq!(r.result(), Some(Ok(BOOT)));
     let ev = events(&mut r);
     assert!(ev.contains(&DnsEvent::ServerFailed {
@@ -237,9 +254,19 @@ fn all_silent_is_a_timeout_after_7_s_each() {
             sent.push((t, qy.to));
         }
     }
-    let expect = [(0, S1), (1000, S1), (3000, S1), (7000, S2), (8000, S2), (10000, S2)];
+    let expect = [
+        (0, S1),
+        (1000, S1),
+        (3000, S1),
+        (7000, S2),
+        (8000, S2),
+        (10000, S2),
+    ];
     assert_eq!(sent, expect);
-    assert_eq!(r.result(), Some(Err(DnsError::Failed(ServerError::Timeout))));
+    assert_eq!(
+        r.result(),
+        Some(Err(DnsError::Failed(ServerError::Timeout)))
+    );
     assert_eq!(r.next_deadline(), None);
 }
 
@@ -250,11 +277,19 @@ fn silent_server_is_skipped_by_the_alias_query() {
         assert_eq!(send(&mut r, t).unwrap().to, S1);
     }
     let q2 = send(&mut r, 7000).unwrap();
-    assert!(reply(&mut r, 7010, &q2, &answer(&q2, 0, 0, &[cname(q(), wire("x.lan"))])));
+    assert!(reply(
+        &mut r,
+        7010,
+        &q2,
+        &answer(&q2, 0, 0, &[cname(q(), wire("x.lan"))])
+    ));
     let q3 = send(&mut r, 7010).unwrap();
     assert_eq!((q3.to, q3.name.clone()), (S2, wire("x.lan")));
     assert!(reply(&mut r, 7020, &q3, &answer(&q3, 0, 3, &[])));
-    assert_eq!(r.result(), Some(Err(DnsError::Failed(ServerError::NxDomain))));
+    assert_eq!(
+        r.result(),
+        Some(Err(DnsError::Failed(ServerError::NxDomain)))
+    );
 }
 
 #[test]
@@ -336,19 +371,26 @@ fn the_most_telling_error_wins() {
     assert!(reply(&mut r, 7001, &q2, &answer(&q2, 0, 2, &[])));
     let q3 = send(&mut r, 7001).unwrap();
     assert!(reply(&mut r, 7002, &q3, &answer(&q3, 0, 3, &[])));
-    assert_eq!(r.result(), Some(Err(DnsError::Failed(ServerError::NxDomain))));
+    assert_eq!(
+        r.result(),
+        Some(Err(DnsError::Failed(ServerError::NxDomain)))
+    );
 }
 
 #[test]
 fn dotless_name_is_qualified_with_the_search_domain() {
-    let mut r = Resolver::new(Instant(0), b"bootsrv", &[S1], b"lan\0", 99);
-    let q1 = send(&mut r, 0).unwrap();
-    assert_eq!(q1.name, wire("bootsrv"));
-    assert!(reply(&mut r, 1, &q1, &answer(&q1, 0, 3, &[])));
-    let q2 = send(&mut r, 1).expect("asked again with the domain");
-    assert_eq!(q2.name, wire("bootsrv.lan"));
-    assert!(reply(&mut r, 2, &q2, &answer(&q2, 0, 0, &[a(q(), BOOT)])));
-    assert_eq!(r.result(), Some(Ok(BOOT)));
+    // NXDOMAIN, or REFUSED (dnsmasq without upstream servers, for a dotless name)
+    for rcode in [3, 5] {
+        let mut r = Resolver::new(Instant(0), b"bootsrv", &[S1], b"lan\0", 99);
+        let q1 = send(&mut r, 0).unwrap();
+        assert_eq!(q1.name, wire("bootsrv"));
+        assert!(reply(&mut r, 1, &q1, &answer(&q1, 0, rcode, &[])));
+        let q2 = send(&mut r, 1).expect("asked again with the domain");
+        assert_eq!(q2.name, wire("bootsrv.lan"));
+        assert!(reply(&mut r, 2, &q2, &answer(&q2, 0, 0, &[a(q(), BOOT)])));
+        assert_eq!(r.result(), Some(Ok(BOOT)));
+        assert!(events(&mut r).contains(&DnsEvent::Qualified));
+    }
     // not for a dotted or absolute name, nor after a timeout
     for name in ["boot.srv", "bootsrv."] {
         let mut r = Resolver::new(Instant(0), name.as_bytes(), &[S1], b"lan", 99);
@@ -361,7 +403,10 @@ fn dotless_name_is_qualified_with_the_search_domain() {
         send(&mut r, t).unwrap();
     }
     assert!(send(&mut r, 7000).is_none());
-    assert_eq!(r.result(), Some(Err(DnsError::Failed(ServerError::Timeout))));
+    assert_eq!(
+        r.result(),
+        Some(Err(DnsError::Failed(ServerError::Timeout)))
+    );
 }
 
 #[test]
@@ -373,10 +418,16 @@ fn cname_loops_are_bounded() {
         &qy,
         0,
         0,
-        &[cname(q(), wire("b.lan")), cname(wire("b.lan"), wire("a.lan"))],
+        &[
+            cname(q(), wire("b.lan")),
+            cname(wire("b.lan"), wire("a.lan")),
+        ],
     );
     assert!(reply(&mut r, 1, &qy, &msg));
-    assert_eq!(r.result(), Some(Err(DnsError::Failed(ServerError::AliasLoop))));
+    assert_eq!(
+        r.result(),
+        Some(Err(DnsError::Failed(ServerError::AliasLoop)))
+    );
     // across queries: each answer is a fresh CNAME
     let mut r = resolver("n0.lan", &[S1]);
     let mut queries = 0;
@@ -387,19 +438,22 @@ fn cname_loops_are_bounded() {
         assert!(reply(&mut r, i, &qy, &msg));
     }
     assert_eq!(queries, usize::from(MAX_ALIASES) + 1);
-    assert_eq!(r.result(), Some(Err(DnsError::Failed(ServerError::AliasLoop))));
-    assert!(MAX_CHAIN <= MAX_ALIASES);
+    assert_eq!(
+        r.result(),
+        Some(Err(DnsError::Failed(ServerError::AliasLoop)))
+    );
+    const { assert!(MAX_CHAIN <= MAX_ALIASES) };
 }
 
 #[test]
 fn compression_pointer_loops_are_malformed() {
     for owner in [
-        vec![0xc0, 38],                   // points at itself
-        vec![0x01, b'x', 0xc0, 38],       // a label, then back onto itself
-        vec![0xc0, 40],                   // points forward
-        vec![0xc0, 0xff],                 // past the end
-        vec![0x40, 0],                    // reserved label type
-        vec![0x05, b'a'],                 // label runs off the record
+        vec![0xc0, 38],             // points at itself
+        vec![0x01, b'x', 0xc0, 38], // a label, then back onto itself
+        vec![0xc0, 40],             // points forward
+        vec![0xc0, 0xff],           // past the end
+        vec![0x40, 0],              // reserved label type
+        vec![0x05, b'a'],           // label runs off the record
     ] {
         let mut r = resolver("boot.lan", &[S1]);
         let qy = send(&mut r, 0).unwrap();
@@ -450,10 +504,18 @@ fn oversize_names_in_answers_are_malformed() {
     let target = (0xc000 | prev.unwrap()).to_be_bytes().to_vec();
     rrs.push(cname(q(), target));
     assert!(reply(&mut r, 1, &qy, &answer(&qy, 0, 0, &rrs)));
-    assert_eq!(r.result(), Some(Err(DnsError::Failed(ServerError::Malformed))));
+    assert_eq!(
+        r.result(),
+        Some(Err(DnsError::Failed(ServerError::Malformed)))
+    );
     // a 255-byte owner name is fine (4 labels: 63, 63, 63, 61 + lengths + 0)
     let n = Name::from_text(
-        format!("{}.{}", ["z".repeat(63).as_str(); 3].join("."), "w".repeat(61)).as_bytes(),
+        format!(
+            "{}.{}",
+            ["z".repeat(63).as_str(); 3].join("."),
+            "w".repeat(61)
+        )
+        .as_bytes(),
     )
     .unwrap()
     .0;
@@ -505,7 +567,16 @@ fn fuzz_seeds_are_real_answers() {
         );
     }
     assert_eq!(read("seed-07").len(), 1468, "a full-size seed");
-    assert_eq!(parse_answer(&read("seed-03"), 0x1234, &qname), Some(Answer::NxDomain));
-    assert_eq!(parse_answer(&read("seed-05"), 0x1234, &qname), Some(Answer::Truncated));
-    assert_eq!(parse_answer(&read("seed-06"), 0x1234, &qname), Some(Answer::Malformed));
+    assert_eq!(
+        parse_answer(&read("seed-03"), 0x1234, &qname),
+        Some(Answer::NxDomain)
+    );
+    assert_eq!(
+        parse_answer(&read("seed-05"), 0x1234, &qname),
+        Some(Answer::Truncated)
+    );
+    assert_eq!(
+        parse_answer(&read("seed-06"), 0x1234, &qname),
+        Some(Answer::Malformed)
+    );
 }

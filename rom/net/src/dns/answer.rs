@@ -11,8 +11,8 @@
 use crate::Ipv4Addr;
 use core::fmt;
 use smoltcp::wire::{
-    DnsFlags, DnsOpcode, DnsPacket, DnsQueryType, DnsQuestion, DnsRcode, DnsRecord,
-    DnsRecordData, DnsRepr,
+    DnsFlags, DnsOpcode, DnsPacket, DnsQueryType, DnsQuestion, DnsRcode, DnsRecord, DnsRecordData,
+    DnsRepr,
 };
 
 /// Longest name on the wire (RFC 1035 §3.1), length bytes and the final 0 included.
@@ -144,7 +144,11 @@ impl fmt::Display for Name {
             }
             first = false;
             for &b in self.wire.get(i + 1..i + 1 + l).unwrap_or(&[]) {
-                let c = if (0x21..0x7f).contains(&b) { b as char } else { '?' };
+                let c = if (0x21..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '?'
+                };
                 fmt::Write::write_char(f, c)?;
             }
             i += 1 + l;

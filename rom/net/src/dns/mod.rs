@@ -11,7 +11,8 @@
 //! error (NXDOMAIN, SERVFAIL, REFUSED, no A record, truncated, malformed) hands over to the next
 //! server at once. A CNAME chain is followed inside an answer; an answer that ends on a CNAME
 //! starts a new query for its target ([`MAX_ALIASES`] CNAMEs in all). A dotless name that no
-//! server knows is tried once more with the search domain (DHCP option 15) appended. A name that
+//! server resolved, though one answered, is tried once more with the search domain (DHCP option
+//! 15) appended. A name that
 //! is a dotted-quad address is the result at once, without any query.
 //!
 //! Drive it like the DHCP and TFTP clients: [`Resolver::poll`] for what to send,
@@ -414,9 +415,10 @@ impl Resolver {
             self.ask(now);
             return;
         }
-        let unknown = matches!(why, ServerError::NxDomain | ServerError::NoAddress)
-            || matches!(self.best, Some(ServerError::NxDomain | ServerError::NoAddress));
-        if let (true, Some(q)) = (unknown, self.qualified.take()) {
+        // Some server answered (NXDOMAIN, no A record, SERVFAIL, REFUSED, ...): the dotless
+        // name may be known under the search domain. All silent: asking again is no use.
+        let answered = self.best.is_some_and(|b| b != ServerError::Timeout);
+        if let (true, Some(q)) = (answered, self.qualified.take()) {
             self.qname = q;
             self.push_event(DnsEvent::Qualified);
             self.start_query(now, 0);
