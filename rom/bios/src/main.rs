@@ -19,6 +19,7 @@ mod nicsel;
 mod port;
 mod pxeapi;
 mod realmode;
+mod resolve;
 mod stackguard;
 mod time;
 

@@ -7,7 +7,7 @@ use crate::time;
 use crate::{print, println};
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicBool, Ordering};
-use softpxe_net::dhcp::{self, Boot, DhcpClient, DhcpConfig, Event, OfferKind, ServerAddr, State};
+use softpxe_net::dhcp::{self, Boot, DhcpClient, DhcpConfig, Event, OfferKind, State};
 use softpxe_net::fixed::FixedBuf;
 use softpxe_net::tftp::{Mode, Sink, SinkFull, TftpClient, TftpConfig, TftpError, TftpState};
 use softpxe_net::{Instant, Transmit, UdpMeta};
@@ -81,12 +81,9 @@ fn static_config(
         settings.netmask.unwrap_or(Ipv4Addr::UNSPECIFIED),
         settings.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED)
     );
-    let server = match settings.next_server {
-        Some(Host::Ip(a)) => a,
-        Some(Host::Name(_)) => {
-            println!("PXE-E3C: next_server is a host name; DNS is not supported yet. Give an IPv4 address.");
-            return Err(Failed);
-        }
+    let server = match &settings.next_server {
+        Some(Host::Ip(a)) => *a,
+        Some(Host::Name(n)) => crate::resolve::static_server(link, settings, n.as_str())?,
         None => {
             println!("PXE-E53: a static ip needs next_server and boot_file in SOFTPXE.CFG.");
             return Err(Failed);
@@ -200,28 +197,14 @@ fn dhcp_conversation(
                         println!("softpxe: local boot selected");
                         return Ok(None);
                     }
-                    let server = match (settings.next_server, o.tftp_server) {
-                        (Some(Host::Ip(a)), _) => {
-                            println!("softpxe: TFTP server {a} from next_server in SOFTPXE.CFG");
-                            a
-                        }
-                        (Some(Host::Name(_)), _) | (None, ServerAddr::Name(_)) => {
-                            println!("PXE-E3C: the TFTP server is given as a host name; DNS is not supported yet.");
-                            return Err(Failed);
-                        }
-                        (None, ServerAddr::Ip(a)) => a,
-                    };
+                    let (server, from) =
+                        crate::resolve::tftp_server(link, settings, o, client.cached_ack())?;
                     let file = match &settings.boot_file {
                         Some(f) => FixedBuf::from_slice(f.as_str().as_bytes()),
                         None => o.boot_file,
                     };
                     println!(
-                        "TFTP IP: {server} (from {})  FILE: {} (from {})",
-                        if settings.next_server.is_some() {
-                            "SOFTPXE.CFG"
-                        } else {
-                            source_name(o.tftp_server_from)
-                        },
+                        "TFTP IP: {server} (from {from})  FILE: {} (from {})",
                         file.as_str(),
                         if settings.boot_file.is_some() {
                             "SOFTPXE.CFG"
@@ -258,7 +241,7 @@ fn dhcp_conversation(
     }
 }
 
-fn source_name(s: dhcp::Source) -> &'static str {
+pub(crate) fn source_name(s: dhcp::Source) -> &'static str {
     use dhcp::Source::*;
     match s {
         BootServer => "boot server",

@@ -61,6 +61,20 @@ seeds["iface"] = [
   b"\x01" + rec(1, eth(MAC, 0x800, ipv4(1, icmp))),
   b"\x00" + rec(1, eth(B, 0x800, ipv4(17, udp, frag=0x2000))),
 ]
+def dname(n): return b"".join(bytes([len(l)]) + l for l in n.split(b".") if l) + b"\0"
+def dns(flags, answers=b"", an=0, q=dname(b"boot.lan")):
+    return struct.pack(">HHHHHH", 0x1234, flags, 1, an, 0, 0) + q + b"\0\1\0\1" + answers
+def rr(owner, typ, data): return owner + struct.pack(">HHIH", typ, 1, 3600, len(data)) + data
+P = b"\xc0\x0c"  # pointer to the question name
+seeds["dns_answer"] = [
+  dns(0x8180, rr(P, 1, bytes([10,0,0,9])), 1),
+  dns(0x8180, rr(P, 5, dname(b"alias.example")) + rr(b"\xc0\x26", 5, b"\x04real\xc0\x2c") + rr(b"\xc0\x41", 1, bytes([10,0,0,9])), 3),
+  dns(0x8180, rr(P, 5, dname(b"other.example")), 1),
+  dns(0x8183), dns(0x8182), dns(0x8380),
+  dns(0x8180, rr(P, 5, b"\xc0\x26"), 1),
+  # full size: many A records for other names, then ours (1468 bytes)
+  dns(0x8180, b"".join(rr(dname(b"h%02d.pad.example" % i), 1, bytes([10,0,1,i])) for i in range(46)) + rr(P, 1, bytes([10,0,0,9])), 47),
+]
 for target, items in seeds.items():
     os.makedirs(os.path.join("corpus", target), exist_ok=True)
     for i, b in enumerate(items):

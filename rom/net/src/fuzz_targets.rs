@@ -4,6 +4,8 @@
 use crate::dhcp::packet::{Builder, Packet, OP_REPLY};
 use crate::dhcp::pxe::PxeOptions;
 use crate::dhcp::{DhcpClient, DhcpConfig, CLIENT_PORT};
+use crate::dns::answer::{parse_answer, Name};
+use crate::dns::{Resolver, SERVER_PORT as DNS_PORT};
 use crate::iface::{Event, Interface};
 use crate::tftp::packet::Repr;
 use crate::tftp::{Mode, Sink, SinkFull, TftpClient, TftpConfig};
@@ -205,15 +207,62 @@ pub fn iface(data: &[u8]) {
     }
 }
 
+/// A DNS answer (up to a full 1472-byte datagram) read for the query `boot.lan` with the
+/// message's own id, then fed to a resolver again and again (its id patched in) while its
+/// timers run: CNAME-only answers, errors and hand-overs between two servers.
+pub fn dns_answer(data: &[u8]) {
+    let Ok((qname, _)) = Name::from_text(b"boot.lan") else {
+        return;
+    };
+    let id = data
+        .get(..2)
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    let _ = parse_answer(data, id, &qname);
+    let servers = [Ipv4Addr::new(10, 0, 0, 53), Ipv4Addr::new(10, 0, 0, 54)];
+    let seed = data
+        .iter()
+        .fold(7u32, |h, b| h.rotate_left(5) ^ u32::from(*b));
+    let mut r = Resolver::new(Instant(0), b"boot", &servers, b"lan", seed);
+    let mut buf = [0u8; 512];
+    let mut msg = [0u8; 1472];
+    let n = data.len().min(msg.len());
+    msg[..n].copy_from_slice(&data[..n]);
+    let mut now = 0u64;
+    for step in 0..40u64 {
+        while let Some(t) = r.poll(Instant(now), &mut buf) {
+            assert!(t.len <= buf.len() && t.dst_port == DNS_PORT);
+            if n >= 2 {
+                msg[..2].copy_from_slice(&buf[..2]);
+            }
+            if step % 3 != 2 {
+                let meta = UdpMeta {
+                    src_ip: t.dst_ip,
+                    src_port: DNS_PORT,
+                    dst_ip: Ipv4Addr::new(10, 0, 0, 2),
+                    dst_port: t.src_port,
+                };
+                r.handle(Instant(now), &meta, &msg[..n]);
+            }
+        }
+        while r.pop_event().is_some() {}
+        if r.result().is_some() {
+            break;
+        }
+        now += 1000;
+    }
+    let _ = r.server_errors().count();
+}
+
 /// A fuzz target body.
 pub type Target = fn(&[u8]);
 
 /// All targets by name, for the smoke test.
-pub const ALL: [(&str, Target); 6] = [
+pub const ALL: [(&str, Target); 7] = [
     ("dhcp_packet", dhcp_packet),
     ("pxe_options", pxe_options),
     ("tftp_packet", tftp_packet),
     ("tftp_client", tftp_client),
     ("dhcp_client", dhcp_client),
     ("iface", iface),
+    ("dns_answer", dns_answer),
 ];

@@ -5,14 +5,17 @@
 //! to send -> [`iface::Interface::send_udp`] builds the Ethernet frame. Nothing here owns a clock
 //! or a device: every call takes an [`Instant`], and `next_deadline()` says when to call again.
 //!
-//! Wire formats for Ethernet II, ARP, IPv4, UDP and ICMPv4 come from `smoltcp::wire` (checked
-//! views + `Repr`, checksums). DHCP and TFTP views are hand-written in the same style because
+//! [`dns::Resolver`] resolves boot server host names (option 66, `next_server`) the same way.
+//!
+//! Wire formats for Ethernet II, ARP, IPv4, UDP, ICMPv4 and the DNS header, question and
+//! records come from `smoltcp::wire` (checked views + `Repr`, checksums). DHCP and TFTP views are hand-written in the same style because
 //! smoltcp's `DhcpRepr` drops unknown options and has no option overload / option 43 support, and
 //! smoltcp has no TFTP.
 #![no_std]
 #![forbid(unsafe_code)]
 
 pub mod dhcp;
+pub mod dns;
 pub mod fixed;
 pub mod fuzz_targets;
 pub mod iface;

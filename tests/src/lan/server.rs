@@ -170,16 +170,23 @@ impl Lan {
     /// dnsmasq on `host`'s eth0, foreground, with the common flags (`-k --conf-file=/dev/null
     /// --port=0 --interface=eth0 --bind-interfaces --log-dhcp --no-ping --user=root`, log, pid
     /// and lease files in the run directory) plus `args`. Returns once it listens on UDP 67 (or
-    /// 69 for TFTP-only). Server label: `dnsmasq-<host>`.
+    /// 69 for TFTP-only, or the DNS port for DNS-only). A `--port=N` in `args` replaces
+    /// `--port=0` (DNS off): `--port=53` serves DNS, e.g. `--host-record=NAME,ADDR` (add
+    /// `--no-resolv` so that dnsmasq never forwards a query). Server label: `dnsmasq-<host>`.
     pub fn dnsmasq(&self, host: Host, args: &[&str]) -> Result<Server> {
         tools::require("dnsmasq", "dnsmasq-base")?;
         let label = format!("dnsmasq-{}", host.role());
         let log = self.dir.join(format!("{label}.log"));
         let mut cmd = self.wrap_host(host, "dnsmasq");
+        let dns_port = args
+            .iter()
+            .find_map(|a| a.strip_prefix("--port="))
+            .and_then(|p| p.parse::<u16>().ok());
+        cmd.args(["-k", "--conf-file=/dev/null"]);
+        if dns_port.is_none() {
+            cmd.arg("--port=0");
+        }
         cmd.args([
-            "-k",
-            "--conf-file=/dev/null",
-            "--port=0",
             "--interface=eth0",
             "--bind-interfaces",
             "--log-dhcp",
@@ -196,7 +203,8 @@ impl Lan {
             self.dir.join(format!("{label}.leases")).display()
         ))
         .args(args);
-        // An IPv4 range (DHCP or proxy) listens on 67, TFTP on 69; RA-only on neither.
+        // An IPv4 range (DHCP or proxy) listens on 67, TFTP on 69, DNS-only on its port;
+        // RA-only on none.
         let v4_range = args.iter().any(|a| {
             a.strip_prefix("--dhcp-range=")
                 .and_then(|r| r.split(',').next())
@@ -207,7 +215,7 @@ impl Lan {
         } else if args.iter().any(|a| a.starts_with("--enable-tftp")) {
             Some(69)
         } else {
-            None
+            dns_port.filter(|p| *p != 0)
         };
         self.start(&label, host, cmd, Some(log), Some("started, version"), port)
     }

@@ -9,9 +9,11 @@
 
 use super::packet::{self, code, msg, Packet};
 use super::pxe::{MenuItems, PxeOptions};
-use super::result::{Boot, ChoiceReason, DhcpError, Event, Lease, OfferKind, Outcome, State};
+use super::result::{
+    Boot, ChoiceReason, DhcpError, Event, Lease, OfferKind, Outcome, State, MAX_DNS_SERVERS,
+};
 use super::{DhcpConfig, CLIENT_PORT, PXE_PORT, REQUEST_MS, SERVER_PORT};
-use crate::fixed::{c_str, PacketCopy};
+use crate::fixed::{c_str, FixedBuf, PacketCopy};
 use crate::{Instant, Ipv4Addr, Transmit, UdpMeta};
 
 pub(super) const MAX_TARGETS: usize = 8;
@@ -490,7 +492,7 @@ impl DhcpClient {
 
     fn on_ack(&mut self, now: Instant, from: Ipv4Addr, p: &Packet<&[u8]>) {
         let ip = p.yiaddr();
-        let mut dns = [None; 2];
+        let mut dns = [None; MAX_DNS_SERVERS];
         if let Some(d) = p.option(code::DNS) {
             for (slot, c) in dns.iter_mut().zip(d.chunks_exact(4)) {
                 *slot = Some(Ipv4Addr::new(c[0], c[1], c[2], c[3]));
@@ -501,6 +503,7 @@ impl DhcpClient {
             subnet_mask: p.option_ip(code::SUBNET_MASK),
             gateway: p.option_ip(code::ROUTER),
             dns,
+            domain: FixedBuf::from_slice(p.option(code::DOMAIN_NAME).map(c_str).unwrap_or(&[])),
             server: from,
         });
         self.ack.set(p_bytes(p));

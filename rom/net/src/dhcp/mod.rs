@@ -17,7 +17,7 @@ mod result;
 pub use client::{DhcpClient, MenuView};
 pub use result::{
     Boot, ChoiceReason, DhcpError, Event, Lease, OfferKind, Outcome, ServerAddr, Source, State,
-    Warning, Warnings,
+    Warning, Warnings, MAX_DNS_SERVERS,
 };
 
 use crate::fixed::FixedBuf;

@@ -222,10 +222,22 @@ pub struct Lease {
     pub subnet_mask: Option<Ipv4Addr>,
     /// Default gateway (first of option 3).
     pub gateway: Option<Ipv4Addr>,
-    /// DNS servers (first two of option 6).
-    pub dns: [Option<Ipv4Addr>; 2],
+    /// DNS servers (option 6), in the server's order; the first [`MAX_DNS_SERVERS`].
+    pub dns: [Option<Ipv4Addr>; MAX_DNS_SERVERS],
+    /// Domain name (option 15), the search domain for a dotless host name; empty if none.
+    pub domain: FixedBuf<255>,
     /// The DHCP server (option 54 or source address).
     pub server: Ipv4Addr,
+}
+
+/// DNS servers kept from option 6.
+pub const MAX_DNS_SERVERS: usize = 4;
+
+impl Lease {
+    /// The DNS servers of option 6, in order.
+    pub fn dns_servers(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.dns.iter().flatten().copied()
+    }
 }
 
 /// What to boot.
