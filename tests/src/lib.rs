@@ -10,6 +10,7 @@
 pub mod apitest;
 mod bochs;
 pub mod lan;
+pub mod nbps;
 mod qemu;
 pub mod tools;
 

@@ -12,9 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const SYSLINUX: &str = "/usr/lib/syslinux/modules/bios";
-/// A Linux-boot-protocol image with initrd support (iPXE as a bzImage, from the ipxe package).
-const KERNEL: &str = "/usr/lib/ipxe/ipxe.lkrn";
+use softpxe_tests::nbps;
 const INITRD: usize = 16 << 20;
 
 fn floppy(dir: &Path) -> Result<PathBuf> {
@@ -25,33 +23,8 @@ fn floppy(dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// A TFTP root with `nbp` (pxelinux.0 or lpxelinux.0), its modules, a kernel, a 16 MiB initrd
-/// and a config whose DEFAULT is `label`.
 fn syslinux_root(dir: &Path, nbp: &str, label: &str) -> Result<PathBuf> {
-    tools::require(&format!("/usr/lib/PXELINUX/{nbp}"), "pxelinux")?;
-    tools::require(&format!("{SYSLINUX}/ldlinux.c32"), "syslinux-common")?;
-    tools::require(KERNEL, "ipxe")?;
-    let root = dir.join("tftp");
-    fs::create_dir_all(root.join("pxelinux.cfg"))?;
-    fs::copy(format!("/usr/lib/PXELINUX/{nbp}"), root.join(nbp))?;
-    for m in ["ldlinux.c32", "meminfo.c32", "libcom32.c32", "libutil.c32"] {
-        fs::copy(format!("{SYSLINUX}/{m}"), root.join(m))?;
-    }
-    fs::copy(KERNEL, root.join("vmlinuz"))?;
-    fs::write(
-        root.join("initrd.img"),
-        (0..INITRD).map(|i| (i % 251) as u8).collect::<Vec<_>>(),
-    )?;
-    fs::write(
-        root.join("pxelinux.cfg/default"),
-        format!(
-            "SERIAL 0 115200\nPROMPT 0\nDEFAULT {label}\n\
-             LABEL meminfo\n  COM32 meminfo.c32\n\
-             LABEL linux\n  LINUX vmlinuz\n  INITRD initrd.img\n\
-             LABEL local\n  LOCALBOOT 0\n"
-        ),
-    )?;
-    Ok(root)
+    nbps::syslinux_root(dir, nbp, label, INITRD)
 }
 
 /// dnsmasq on 10.99.0.1 serving DHCP + TFTP with `bootfile`.

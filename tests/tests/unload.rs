@@ -13,7 +13,7 @@
 use anyhow::{ensure, Context, Result};
 use softpxe::BuildOptions;
 use softpxe_settings::Timing;
-use softpxe_tests::{fbms_kernel, run_dir, tools, Qemu, Run, Wait};
+use softpxe_tests::{fbms_kernel, nbps, run_dir, tools, Qemu, Run, Wait};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -179,30 +179,18 @@ fn undionly_kkpxe_keeps_everything() -> Result<()> {
 /// loads its serial module (COM1 output), lists its address (`net_ls_addr`), and starts a kernel with `linux16` without unloading the
 /// stack (base memory stays taken, PXE still answers).
 fn grub(model: &str) -> Result<()> {
-    tools::require("/usr/lib/grub/i386-pc", "grub-pc-bin")?;
     let name = format!("grub-{model}");
     let dir = run_dir(&format!("{name}-files"))?;
-    fs::create_dir_all(&dir)?;
-    let status = std::process::Command::new("grub-mknetdir")
-        .arg(format!("--net-directory={}", dir.display()))
-        .args(["--subdir=boot/grub", "-d", "/usr/lib/grub/i386-pc"])
-        .output()
-        .context("running grub-mknetdir (grub-common)")?;
-    ensure!(status.status.success(), "grub-mknetdir failed: {status:?}");
+    let core = nbps::grub_root(&dir, "linux16 /fbms.krn\nboot")?;
     fs::copy(fbms_kernel(), dir.join("fbms.krn"))?;
-    fs::write(
-        dir.join("boot/grub/grub.cfg"),
-        "insmod serial\nserial --unit=0 --speed=115200\nterminal_output serial\n\
-         set timeout=0\necho \"grubtest: grub.cfg read\"\nnet_ls_addr\nlinux16 /fbms.krn\nboot\n",
-    )?;
     let run = boot(
         &name,
         &dir,
-        "boot/grub/i386-pc/core.0",
+        core,
         ("pentium", model),
         false,
         &Wait::for_markers(
-            &["grubtest: grub.cfg read", "fbms: base memory"],
+            &[nbps::GRUB_CFG_READ, "fbms: base memory"],
             Duration::from_secs(120),
         ),
     )?;
