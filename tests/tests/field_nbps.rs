@@ -66,7 +66,7 @@ fn proxy(lan: &Lan, root: &Path, basename: &str) -> Result<Server> {
 
 /// Every DHCP packet of the guest reached dhcpd through the relay.
 fn relayed(dhcpd: &Server) -> Result<()> {
-    dhcpd.expect_log(&format!("DHCPACK on 10.61.0."))?;
+    dhcpd.expect_log("DHCPACK on 10.61.0.")?;
     dhcpd.expect_log(&format!("to {GUEST_MAC} via {ROUTER_CLIENT}"))?;
     ensure!(
         !dhcpd.log().contains("via eth0"),
@@ -155,7 +155,7 @@ fn undionly(model: &str) -> Result<()> {
     )?;
     // two DHCP conversations through the relay: softpxe's, then iPXE's own
     ensure!(
-        dhcpd.log().matches(&format!("DHCPACK on 10.61.0.")).count() >= 2,
+        dhcpd.log().matches("DHCPACK on 10.61.0.").count() >= 2,
         "iPXE's own DHCP did not reach dhcpd:\n{}",
         dhcpd.log()
     );
