@@ -66,7 +66,7 @@ const TABLE: &[(Opcode, Handler)] = &[
     (Opcode::START_UNDI, undi::start_undi),
     (Opcode::UNDI_STARTUP, success),
     (Opcode::UNDI_CLEANUP, undi::cleanup),
-    (Opcode::UNDI_INITIALIZE, success),
+    (Opcode::UNDI_INITIALIZE, undi::initialize),
     (Opcode::UNDI_RESET_ADAPTER, undi::reset_adapter),
     (Opcode::UNDI_SHUTDOWN, undi::cleanup),
     (Opcode::UNDI_OPEN, undi::open),

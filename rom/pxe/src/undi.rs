@@ -77,6 +77,17 @@ pub(crate) fn cleanup(s: &mut PxeStack, p: &mut dyn Platform, _at: SegOff16) -> 
     Status::SUCCESS.into()
 }
 
+/// UNDI_INITIALIZE (PXE 2.1 §5.4.3): reset the adapter to the default parameters — receive
+/// filter directed + broadcast, no multicast list, no UNDI_OPEN raw mode — with its receive and
+/// transmit units stopped until UNDI_OPEN (or the base code's next TFTP/UDP call) opens it
+/// again. Frames waiting for UNDI_ISR are dropped. The station address stays as set.
+pub(crate) fn initialize(s: &mut PxeStack, p: &mut dyn Platform, _at: SegOff16) -> Reply {
+    s.close_nic(p);
+    s.filter = crate::abi::filter::DIRECTED | crate::abi::filter::BRDCST;
+    s.n_mcast = 0;
+    Status::SUCCESS.into()
+}
+
 /// UNDI_RESET_ADAPTER: new multicast list, close and reopen.
 pub(crate) fn reset_adapter(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
     with_block(p, at, |b: &mut UndiMcast, p| {

@@ -53,6 +53,39 @@ fn state_calls_succeed_in_any_order() {
     assert!(!f.open, "SHUTDOWN closes the NIC");
 }
 
+/// UNDI_INITIALIZE resets the adapter to the defaults and stops it until UNDI_OPEN: the NBP's
+/// earlier promiscuous filter and multicast list are gone, queued frames dropped.
+#[test]
+fn initialize_resets_to_the_defaults_and_waits_for_open() {
+    let (mut s, mut f) = setup();
+    open_raw(&mut s, &mut f);
+    assert_eq!(set_filter(&mut s, &mut f, filter::PRMSCS), S::SUCCESS);
+    assert!(f.open);
+    let (o, _) = call(&mut s, &mut f, Opcode::UNDI_INITIALIZE, &[0u8; 16]);
+    assert_eq!(o.status, S::SUCCESS);
+    assert!(
+        !f.open,
+        "INITIALIZE leaves the receive and transmit units stopped"
+    );
+    // an UNDI_OPEN with no multicast list gets the defaults back, not the old settings
+    let b = UndiOpen {
+        Status: 0,
+        OpenFlag: 0,
+        PktFilter: filter::DIRECTED | filter::BRDCST,
+        R_Mcast_Buf: McastList {
+            MCastAddrCount: 0,
+            McastAddr: [mac_field([0; 6]); 8],
+        },
+    };
+    assert_eq!(
+        call(&mut s, &mut f, Opcode::UNDI_OPEN, &b).0.status,
+        S::SUCCESS
+    );
+    let (_, flt, mc) = f.opens.last().unwrap().clone();
+    assert_eq!(flt, filter::DIRECTED | filter::BRDCST);
+    assert!(mc.is_empty());
+}
+
 #[test]
 fn open_passes_filter_and_multicast() {
     let (mut s, mut f) = setup();
