@@ -2,12 +2,23 @@
 //!
 //! RFC 1350 (read requests, TID locking §4, final short block §6), RFC 2347 (option
 //! negotiation, OACK, ERROR 8), RFC 2348 (`blksize`), RFC 2349 (`tsize`), RFC 7440
-//! (`windowsize`: one ACK per window, re-ACK of the last in-order block after a gap).
-//! Fallbacks: a server that ignores options answers with DATA 1 (512-byte blocks, window 1);
-//! one that refuses them with ERROR 8 gets the request again without options. Blocks past 65535
-//! wrap to 0. Data goes to a [`Sink`] with its file offset.
+//! (`windowsize`: one ACK per window, re-ACK of the last in-order block after a gap), RFC 2349
+//! (`timeout`: ask the server for a short resend timer). Fallbacks: a server that ignores
+//! options answers with DATA 1 (512-byte blocks, window 1); one that refuses them with ERROR 8
+//! gets the request again without options. Blocks past 65535 wrap to 0. Data goes to a [`Sink`]
+//! with its file offset.
+//!
+//! Loss recovery (docs/net.md, "Recovery"): a gap is answered at once with one ACK of the last
+//! in-order block; a duplicate is answered only when no ACK went out for a whole ACK timeout
+//! (so a server that resends on duplicate ACKs cannot start a Sorcerer's Apprentice cascade);
+//! our own timer re-ACKs after `ack_timeout_ms` (250 ms, below every server's resend timer),
+//! doubling, `read_retries` times.
 
 pub mod packet;
+pub mod progress;
+pub mod window;
+
+pub use window::{Advice, TftpStats, WindowAdvisor};
 
 use crate::fixed::FixedBuf;
 use crate::{Instant, Ipv4Addr, Transmit, UdpMeta};
@@ -37,16 +48,24 @@ pub struct SinkFull;
 pub struct TftpConfig {
     /// Largest block size to ask for (RFC 2348; 1468 for a 1500-byte MTU). 512 = don't ask.
     pub blksize: u16,
-    /// Window size to ask for (RFC 7440). 1 = don't ask.
+    /// Largest window size to ask for (RFC 7440); `advisor` may ask for less. 1 = don't ask.
     pub windowsize: u16,
+    /// What earlier transfers taught about the window (update it with [`TftpConfig::learn`]).
+    pub advisor: WindowAdvisor,
     /// Ask for `tsize`.
     pub tsize: bool,
-    /// First retransmission timeout, doubled on each retry up to `max_timeout_ms`.
+    /// Server resend timer to ask for, in seconds (RFC 2349 `timeout`, 1..=255). 0 = don't ask.
+    pub server_timeout_s: u8,
+    /// First request (RRQ) retransmission timeout, doubled on each retry up to `max_timeout_ms`.
     pub timeout_ms: u64,
+    /// First re-ACK timeout during the transfer, doubled on each retry up to `max_timeout_ms`.
+    pub ack_timeout_ms: u64,
     /// Retransmission timeout cap.
     pub max_timeout_ms: u64,
-    /// Retransmissions before giving up (open: PXE-E32, transfer: PXE-E35).
+    /// Requests sent again before giving up with PXE-E32.
     pub retries: u8,
+    /// Re-ACKs without progress before giving up with PXE-E35.
+    pub read_retries: u8,
     /// Give up when the whole transfer takes longer than this (0 = no limit).
     pub total_timeout_ms: u64,
 }
@@ -56,12 +75,29 @@ impl Default for TftpConfig {
         TftpConfig {
             blksize: 1468,
             windowsize: 8,
+            advisor: WindowAdvisor::new(),
             tsize: true,
+            server_timeout_s: 1,
             timeout_ms: 1000,
+            ack_timeout_ms: 250,
             max_timeout_ms: 8000,
             retries: 6,
+            read_retries: 8,
             total_timeout_ms: 0,
         }
+    }
+}
+
+impl TftpConfig {
+    /// The window the next request asks for: the advisor's, at most `windowsize`.
+    pub fn request_window(&self) -> u16 {
+        self.advisor.window(self.windowsize)
+    }
+
+    /// Update the window advice from a finished (or failed) transfer made with this config.
+    pub fn learn(&mut self, client: &TftpClient) -> Advice {
+        self.advisor
+            .record(self.windowsize, &client.negotiated(), &client.stats())
     }
 }
 
@@ -146,6 +182,8 @@ pub struct Negotiated {
     pub tsize: Option<u64>,
     /// Whether the server accepted options (OACK).
     pub options_accepted: bool,
+    /// Server resend timer it agreed to (RFC 2349), in seconds; 0 if not acknowledged.
+    pub server_timeout_s: u8,
 }
 
 /// An ERROR packet waiting to be sent: to `port` on the server.
@@ -172,7 +210,11 @@ pub struct TftpClient {
     expected: u64,
     in_window: u16,
     gap_acked: bool,
-    bytes: u64,
+    /// The window asked for in the request.
+    window: u16,
+    stats: TftpStats,
+    last_ack_at: Option<Instant>,
+    window_ack_due: bool,
     send_rrq: bool,
     send_ack: Option<u16>,
     send_error: Option<PendingError>,
@@ -194,9 +236,11 @@ impl TftpClient {
         local_port: u16,
         filename: &[u8],
     ) -> Self {
+        let window = cfg.request_window();
         let with_options = mode == Mode::SizeOnly
             || cfg.blksize > DEFAULT_BLKSIZE
-            || cfg.windowsize > 1
+            || window > 1
+            || cfg.server_timeout_s > 0
             || cfg.tsize;
         TftpClient {
             cfg,
@@ -212,11 +256,15 @@ impl TftpClient {
                 windowsize: 1,
                 tsize: None,
                 options_accepted: false,
+                server_timeout_s: 0,
             },
             expected: 1,
             in_window: 0,
             gap_acked: false,
-            bytes: 0,
+            window,
+            stats: TftpStats::default(),
+            last_ack_at: None,
+            window_ack_due: false,
             send_rrq: true,
             send_ack: None,
             send_error: None,
@@ -246,7 +294,17 @@ impl TftpClient {
 
     /// Bytes delivered to the sink so far.
     pub fn bytes_received(&self) -> u64 {
-        self.bytes
+        self.stats.bytes
+    }
+
+    /// Counters so far (bytes, retries, duplicates, gaps, timeouts).
+    pub fn stats(&self) -> TftpStats {
+        self.stats
+    }
+
+    /// When the transfer started (the request was first sent).
+    pub fn started(&self) -> Instant {
+        self.start
     }
 
     /// When to call `poll` next.
@@ -309,8 +367,11 @@ impl TftpClient {
                 if self.mode == Mode::SizeOnly || self.cfg.tsize {
                     opts.push(b"tsize", 0);
                 }
-                if self.mode == Mode::Read && self.cfg.windowsize > 1 {
-                    opts.push(b"windowsize", u64::from(self.cfg.windowsize));
+                if self.mode == Mode::Read && self.window > 1 {
+                    opts.push(b"windowsize", u64::from(self.window));
+                }
+                if self.mode == Mode::Read && self.cfg.server_timeout_s > 0 {
+                    opts.push(b"timeout", u64::from(self.cfg.server_timeout_s));
                 }
             }
             let r = Repr::Rrq {
@@ -321,6 +382,11 @@ impl TftpClient {
             r.emit(buf).ok()?
         } else if let Some(block) = self.send_ack.take() {
             dst_port = self.tid?;
+            self.stats.acks += 1;
+            if core::mem::take(&mut self.window_ack_due) {
+                self.stats.window_acks += 1;
+            }
+            self.last_ack_at = Some(now);
             Repr::Ack { block }.emit(buf).ok()?
         } else {
             return None;
@@ -345,8 +411,14 @@ impl TftpClient {
         if now < t {
             return;
         }
-        if self.retries >= self.cfg.retries {
-            let e = if self.state == TftpState::Opening {
+        let opening = self.state == TftpState::Opening;
+        let limit = if opening {
+            self.cfg.retries
+        } else {
+            self.cfg.read_retries
+        };
+        if self.retries >= limit {
+            let e = if opening {
                 TftpError::OpenTimeout
             } else {
                 TftpError::ReadTimeout
@@ -355,12 +427,14 @@ impl TftpClient {
             return;
         }
         self.retries += 1;
-        self.timeout = (self.timeout * 2).min(self.cfg.max_timeout_ms);
+        self.timeout = (self.timeout * 2).min(self.cfg.max_timeout_ms.max(1));
         self.arm(now);
         self.in_window = 0;
-        if self.state == TftpState::Opening {
+        if opening {
+            self.stats.request_resends += 1;
             self.send_rrq = true;
         } else {
+            self.stats.timeouts += 1;
             self.send_ack = Some(self.last_in_order());
         }
     }
@@ -461,6 +535,7 @@ impl TftpClient {
             windowsize: 1,
             tsize: None,
             options_accepted: true,
+            server_timeout_s: 0,
         };
         for (name, value) in options {
             let v = parse_decimal(value);
@@ -474,8 +549,19 @@ impl TftpClient {
                 }
             } else if name.eq_ignore_ascii_case(b"windowsize") && self.mode == Mode::Read {
                 match v {
-                    Some(n) if (1..=u64::from(self.cfg.windowsize)).contains(&n) => {
+                    Some(n) if (1..=u64::from(self.window)).contains(&n) => {
                         neg.windowsize = n as u16;
+                        true
+                    }
+                    _ => false,
+                }
+            } else if name.eq_ignore_ascii_case(b"timeout")
+                && self.mode == Mode::Read
+                && self.cfg.server_timeout_s > 0
+            {
+                match v {
+                    Some(n) if (1..=255).contains(&n) => {
+                        neg.server_timeout_s = n as u8;
                         true
                     }
                     _ => false,
@@ -518,7 +604,7 @@ impl TftpClient {
         self.state = TftpState::Transferring;
         self.send_ack = Some(0);
         self.retries = 0;
-        self.timeout = self.cfg.timeout_ms;
+        self.timeout = self.cfg.ack_timeout_ms;
         self.arm(now);
     }
 
@@ -528,13 +614,7 @@ impl TftpClient {
             return;
         }
         if block != self.expected as u16 {
-            // Duplicate or out of order: re-ACK the last in-order block, once per gap (RFC 7440
-            // §4), or every time with a window of one (RFC 1350: our ACK was lost).
-            if !self.gap_acked || self.neg.windowsize == 1 {
-                self.send_ack = Some(self.last_in_order());
-                self.gap_acked = true;
-                self.in_window = 0;
-            }
+            self.out_of_order(now, block);
             return;
         }
         let offset = (self.expected - 1).saturating_mul(blksize as u64);
@@ -542,19 +622,51 @@ impl TftpClient {
             self.fail_with_error(TftpError::SinkFull, error_code::DISK_FULL, b"File too big");
             return;
         }
-        self.bytes += data.len() as u64;
+        self.stats.bytes += data.len() as u64;
+        self.stats.blocks += 1;
         self.expected += 1;
         self.in_window += 1;
         self.gap_acked = false;
         self.retries = 0;
-        self.timeout = self.cfg.timeout_ms;
+        self.timeout = self.cfg.ack_timeout_ms;
         self.arm(now);
         if data.len() < blksize {
             self.send_ack = Some(block);
-            let total = self.bytes;
+            let total = self.stats.bytes;
             self.finish(Ok(total));
         } else if self.in_window >= self.neg.windowsize {
             self.send_ack = Some(block);
+            self.window_ack_due = true;
+            self.in_window = 0;
+        }
+    }
+
+    /// A block other than the next one: a gap (a later block) or a duplicate (an earlier one).
+    fn out_of_order(&mut self, now: Instant, block: u16) {
+        let ahead = block.wrapping_sub(self.expected as u16);
+        if ahead < 0x8000 {
+            // RFC 7440 §4: ask for a resend from the gap at once, but once per gap: the rest of
+            // the window is still on its way and must not each trigger a resend.
+            self.stats.out_of_order += 1;
+            if !self.gap_acked {
+                self.gap_acked = true;
+                self.stats.gap_acks += 1;
+                self.send_ack = Some(self.last_in_order());
+                self.in_window = 0;
+            }
+            return;
+        }
+        // A block we hold: the server resent it (our ACK was lost, its timer fired) or the
+        // network duplicated it. Answer at most once per ACK timeout (RFC 1123 §4.2.3.1, the
+        // Sorcerer's Apprentice: servers that resend on a duplicate ACK would otherwise send
+        // every window twice from here on). Our own timer covers the rest.
+        self.stats.duplicates += 1;
+        let quiet = self
+            .last_ack_at
+            .is_none_or(|t| now.since(t) >= self.cfg.ack_timeout_ms);
+        if quiet && self.send_ack.is_none() {
+            self.stats.dup_acks += 1;
+            self.send_ack = Some(self.last_in_order());
             self.in_window = 0;
         }
     }
