@@ -379,7 +379,7 @@ fn read_timeout_reacks_then_fails() {
     let mut c = TftpClient::new(
         Instant(0),
         TftpConfig {
-            read_retries: 2,
+            read_timeout_ms: 1000,
             ..cfg(512, 1)
         },
         Mode::Read,
@@ -391,7 +391,8 @@ fn read_timeout_reacks_then_fails() {
     sends(&mut c, 0);
     c.handle(Instant(100), &from(TID), &data(1, &[0; 512]), &mut sink);
     assert_eq!(acks(&sends(&mut c, 100)), vec![1]);
-    // ack_timeout_ms (250) doubling: re-ACKs at +250 and +750, failure at +1750.
+    // ack_timeout_ms (250, no round trip measured) doubling: re-ACKs at +250 and +750; the
+    // timer at +1750 is past read_timeout_ms (1000) since block 1: failure.
     assert_eq!(acks(&sends(&mut c, 349)), Vec::<u16>::new());
     assert_eq!(acks(&sends(&mut c, 350)), vec![1]);
     assert_eq!(acks(&sends(&mut c, 850)), vec![1]);

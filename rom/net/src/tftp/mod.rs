@@ -11,13 +11,16 @@
 //! Loss recovery (docs/net.md, "Recovery"): a gap is answered at once with one ACK of the last
 //! in-order block; a duplicate is answered only when no ACK went out for a whole ACK timeout
 //! (so a server that resends on duplicate ACKs cannot start a Sorcerer's Apprentice cascade);
-//! our own timer re-ACKs after `ack_timeout_ms` (250 ms, below every server's resend timer),
-//! doubling, `read_retries` times.
+//! our own timer re-ACKs the last in-order block after a timeout that follows the measured
+//! round trip (20..250 ms, below every server's resend timer), doubling, until `read_timeout_ms`
+//! passed without a new block.
 
+mod config;
 pub mod packet;
 pub mod progress;
 pub mod window;
 
+pub use config::{Mode, TftpConfig, TftpError, TftpState};
 pub use window::{Advice, TftpStats, WindowAdvisor};
 
 use crate::fixed::FixedBuf;
@@ -42,134 +45,6 @@ pub trait Sink {
 /// The sink has no room for the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SinkFull;
-
-/// Transfer settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TftpConfig {
-    /// Largest block size to ask for (RFC 2348; 1468 for a 1500-byte MTU). 512 = don't ask.
-    pub blksize: u16,
-    /// Largest window size to ask for (RFC 7440); `advisor` may ask for less. 1 = don't ask.
-    pub windowsize: u16,
-    /// What earlier transfers taught about the window (update it with [`TftpConfig::learn`]).
-    pub advisor: WindowAdvisor,
-    /// Ask for `tsize`.
-    pub tsize: bool,
-    /// Server resend timer to ask for, in seconds (RFC 2349 `timeout`, 1..=255). 0 = don't ask.
-    pub server_timeout_s: u8,
-    /// First request (RRQ) retransmission timeout, doubled on each retry up to `max_timeout_ms`.
-    pub timeout_ms: u64,
-    /// First re-ACK timeout during the transfer, doubled on each retry up to `max_timeout_ms`.
-    pub ack_timeout_ms: u64,
-    /// Retransmission timeout cap.
-    pub max_timeout_ms: u64,
-    /// Requests sent again before giving up with PXE-E32.
-    pub retries: u8,
-    /// Re-ACKs without progress before giving up with PXE-E35.
-    pub read_retries: u8,
-    /// Give up when the whole transfer takes longer than this (0 = no limit).
-    pub total_timeout_ms: u64,
-}
-
-impl Default for TftpConfig {
-    fn default() -> Self {
-        TftpConfig {
-            blksize: 1468,
-            windowsize: 8,
-            advisor: WindowAdvisor::new(),
-            tsize: true,
-            server_timeout_s: 1,
-            timeout_ms: 1000,
-            ack_timeout_ms: 250,
-            max_timeout_ms: 8000,
-            retries: 6,
-            read_retries: 8,
-            total_timeout_ms: 0,
-        }
-    }
-}
-
-impl TftpConfig {
-    /// The window the next request asks for: the advisor's, at most `windowsize`.
-    pub fn request_window(&self) -> u16 {
-        self.advisor.window(self.windowsize)
-    }
-
-    /// Update the window advice from a finished (or failed) transfer made with this config.
-    pub fn learn(&mut self, client: &TftpClient) -> Advice {
-        self.advisor
-            .record(self.windowsize, &client.negotiated(), &client.stats())
-    }
-}
-
-/// Read the file, or only learn its size (PXE TFTP_GET_FSIZE).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Fetch the whole file into the sink.
-    Read,
-    /// Request with `tsize` only, then abort with ERROR 0 after the OACK.
-    SizeOnly,
-}
-
-/// Where the transfer is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TftpState {
-    /// Request sent, waiting for OACK, DATA 1 or ERROR.
-    Opening,
-    /// Receiving data.
-    Transferring,
-    /// Finished; see [`TftpClient::result`].
-    Done,
-    /// Failed; see [`TftpClient::result`].
-    Failed,
-}
-
-/// Why a transfer failed, with its PXE code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TftpError {
-    /// PXE-E32: no answer to the request.
-    OpenTimeout,
-    /// PXE-E35: the server stopped sending (or the total time limit passed).
-    ReadTimeout,
-    /// PXE-E3B: the server sent an ERROR packet.
-    Server {
-        /// TFTP error code.
-        code: u16,
-        /// Its message.
-        text: FixedBuf<160>,
-    },
-    /// PXE-E3B: the OACK could not be accepted (bad value or unrequested option).
-    BadOack,
-    /// PXE-E3B: size requested but the server did not report `tsize`.
-    NoSize,
-    /// PXE-E79: the sink refused the data (file too big).
-    SinkFull,
-}
-
-impl TftpError {
-    /// The PXE message code.
-    pub const fn pxe_code(&self) -> &'static str {
-        match self {
-            TftpError::OpenTimeout => "PXE-E32",
-            TftpError::ReadTimeout => "PXE-E35",
-            TftpError::Server { .. } | TftpError::BadOack | TftpError::NoSize => "PXE-E3B",
-            TftpError::SinkFull => "PXE-E79",
-        }
-    }
-}
-
-impl core::fmt::Display for TftpError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}: ", self.pxe_code())?;
-        match self {
-            TftpError::OpenTimeout => f.write_str("TFTP open timeout"),
-            TftpError::ReadTimeout => f.write_str("TFTP read timeout"),
-            TftpError::Server { code, text } => write!(f, "TFTP error {code}: {text}"),
-            TftpError::BadOack => f.write_str("TFTP option acknowledgement not acceptable"),
-            TftpError::NoSize => f.write_str("TFTP server did not report the file size"),
-            TftpError::SinkFull => f.write_str("file too big for the space given"),
-        }
-    }
-}
 
 /// What the transfer settled on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -215,6 +90,12 @@ pub struct TftpClient {
     stats: TftpStats,
     last_ack_at: Option<Instant>,
     window_ack_due: bool,
+    /// When the ACK that asked for the next data went out (cleared on a re-ACK: Karn).
+    rtt_probe: Option<Instant>,
+    /// Smoothed round trip and its variation, ms (0 = no sample yet).
+    srtt: u64,
+    rttvar: u64,
+    last_progress: Instant,
     send_rrq: bool,
     send_ack: Option<u16>,
     send_error: Option<PendingError>,
@@ -265,6 +146,10 @@ impl TftpClient {
             stats: TftpStats::default(),
             last_ack_at: None,
             window_ack_due: false,
+            rtt_probe: None,
+            srtt: 0,
+            rttvar: 0,
+            last_progress: now,
             send_rrq: true,
             send_ack: None,
             send_error: None,
@@ -383,8 +268,9 @@ impl TftpClient {
         } else if let Some(block) = self.send_ack.take() {
             dst_port = self.tid?;
             self.stats.acks += 1;
-            if core::mem::take(&mut self.window_ack_due) {
-                self.stats.window_acks += 1;
+            if core::mem::take(&mut self.window_ack_due) || block == 0 {
+                self.stats.window_acks += u64::from(block != 0);
+                self.rtt_probe = Some(now);
             }
             self.last_ack_at = Some(now);
             Repr::Ack { block }.emit(buf).ok()?
@@ -412,12 +298,12 @@ impl TftpClient {
             return;
         }
         let opening = self.state == TftpState::Opening;
-        let limit = if opening {
-            self.cfg.retries
+        let give_up = if opening {
+            self.retries >= self.cfg.retries
         } else {
-            self.cfg.read_retries
+            now.since(self.last_progress) >= self.cfg.read_timeout_ms
         };
-        if self.retries >= limit {
+        if give_up {
             let e = if opening {
                 TftpError::OpenTimeout
             } else {
@@ -435,8 +321,31 @@ impl TftpClient {
             self.send_rrq = true;
         } else {
             self.stats.timeouts += 1;
+            self.rtt_probe = None;
             self.send_ack = Some(self.last_in_order());
         }
+    }
+
+    /// RFC 6298 §2 with integer milliseconds: srtt += (r - srtt) / 8, rttvar += (|..| - rttvar) / 4.
+    fn rtt_sample(&mut self, r: u64) {
+        if self.srtt == 0 {
+            self.srtt = r.max(1);
+            self.rttvar = r / 2;
+        } else {
+            let d = self.srtt.abs_diff(r);
+            self.rttvar = (3 * self.rttvar + d) / 4;
+            self.srtt = (7 * self.srtt + r).div_ceil(8).max(1);
+        }
+    }
+
+    /// The re-ACK timeout now: `ack_timeout_ms` until a round trip was measured, then
+    /// srtt + 4 rttvar within `min_ack_timeout_ms..=ack_timeout_ms`.
+    pub fn ack_timeout(&self) -> u64 {
+        let hi = self.cfg.ack_timeout_ms.max(1);
+        if self.srtt == 0 {
+            return hi;
+        }
+        (self.srtt + 4 * self.rttvar.max(1)).clamp(self.cfg.min_ack_timeout_ms.min(hi), hi)
     }
 
     fn last_in_order(&self) -> u16 {
@@ -604,7 +513,8 @@ impl TftpClient {
         self.state = TftpState::Transferring;
         self.send_ack = Some(0);
         self.retries = 0;
-        self.timeout = self.cfg.ack_timeout_ms;
+        self.last_progress = now;
+        self.timeout = self.ack_timeout();
         self.arm(now);
     }
 
@@ -628,7 +538,11 @@ impl TftpClient {
         self.in_window += 1;
         self.gap_acked = false;
         self.retries = 0;
-        self.timeout = self.cfg.ack_timeout_ms;
+        self.last_progress = now;
+        if let Some(sent) = self.rtt_probe.take() {
+            self.rtt_sample(now.since(sent));
+        }
+        self.timeout = self.ack_timeout();
         self.arm(now);
         if data.len() < blksize {
             self.send_ack = Some(block);
@@ -663,7 +577,7 @@ impl TftpClient {
         self.stats.duplicates += 1;
         let quiet = self
             .last_ack_at
-            .is_none_or(|t| now.since(t) >= self.cfg.ack_timeout_ms);
+            .is_none_or(|t| now.since(t) >= self.ack_timeout());
         if quiet && self.send_ack.is_none() {
             self.stats.dup_acks += 1;
             self.send_ack = Some(self.last_in_order());

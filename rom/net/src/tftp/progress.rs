@@ -217,11 +217,45 @@ mod tests {
     #[test]
     fn rates_that_are_slow_are_not_zero() {
         // The measured lossy case: 4 MiB in 182 s was printed "0.0 MiB/s".
-        assert_eq!(format!("{}", Rate { bytes: 4 << 20, ms: 182_000 }), "22.5 KiB/s");
-        assert_eq!(format!("{}", Rate { bytes: 500, ms: 1000 }), "500 B/s");
-        assert_eq!(format!("{}", Rate { bytes: 16 << 20, ms: 1365 }), "11.7 MiB/s");
+        assert_eq!(
+            format!(
+                "{}",
+                Rate {
+                    bytes: 4 << 20,
+                    ms: 182_000
+                }
+            ),
+            "22.5 KiB/s"
+        );
+        assert_eq!(
+            format!(
+                "{}",
+                Rate {
+                    bytes: 500,
+                    ms: 1000
+                }
+            ),
+            "500 B/s"
+        );
+        assert_eq!(
+            format!(
+                "{}",
+                Rate {
+                    bytes: 16 << 20,
+                    ms: 1365
+                }
+            ),
+            "11.7 MiB/s"
+        );
         assert_eq!(format!("{}", Rate { bytes: 10, ms: 0 }), "9.7 KiB/s");
-        assert_eq!(Rate { bytes: u64::MAX, ms: 1 }.per_second(), u64::MAX);
+        assert_eq!(
+            Rate {
+                bytes: u64::MAX,
+                ms: 1
+            }
+            .per_second(),
+            u64::MAX
+        );
     }
 
     #[test]
@@ -233,9 +267,20 @@ mod tests {
             retries: 7,
         };
         let s = format!("{l}");
-        assert!(s.starts_with("TFTP: 3.0 MiB of 4.0 MiB (75%), 307.1 KiB/s, 7 retries"), "{s}");
+        assert!(
+            s.starts_with("TFTP: 3.0 MiB of 4.0 MiB (75%), 307.1 KiB/s, 7 retries"),
+            "{s}"
+        );
         assert_eq!(s.len(), LINE_WIDTH);
-        let one = format!("{}", Line { bytes: 10, tsize: None, ms: 1000, retries: 1 });
+        let one = format!(
+            "{}",
+            Line {
+                bytes: 10,
+                tsize: None,
+                ms: 1000,
+                retries: 1
+            }
+        );
         assert!(one.starts_with("TFTP: 10 B, 10 B/s, 1 retry "), "{one}");
         let huge = Line {
             bytes: u64::MAX,
