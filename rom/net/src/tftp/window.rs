@@ -79,6 +79,16 @@ impl WindowAdvisor {
         WindowAdvisor { window: 0 }
     }
 
+    /// Restore advice saved with [`WindowAdvisor::advised`] (0 = nothing learned).
+    pub const fn from_window(window: u16) -> Self {
+        WindowAdvisor { window }
+    }
+
+    /// The advised window as learned (0 = nothing learned yet), to keep between boot stages.
+    pub const fn advised(&self) -> u16 {
+        self.window
+    }
+
     /// The window to ask for, at most `max` (the configured windowsize) and at least 1.
     pub fn window(&self, max: u16) -> u16 {
         let max = max.max(1);
