@@ -6,10 +6,13 @@ use crate::link::Link;
 use crate::time;
 use crate::{print, println};
 use core::net::Ipv4Addr;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use softpxe_net::dhcp::{self, Boot, DhcpClient, DhcpConfig, Event, OfferKind, State};
 use softpxe_net::fixed::FixedBuf;
-use softpxe_net::tftp::{Mode, Sink, SinkFull, TftpClient, TftpConfig, TftpError, TftpState};
+use softpxe_net::tftp::progress::{self, Rate, Retries, Ticker};
+use softpxe_net::tftp::{
+    Mode, Sink, SinkFull, TftpClient, TftpConfig, TftpError, TftpState, WindowAdvisor,
+};
 use softpxe_net::{Instant, Transmit, UdpMeta};
 use softpxe_settings::{Discovery, Host, Settings, Timing};
 
@@ -407,12 +410,26 @@ impl Sink for CheckSink {
     }
 }
 
-/// The TFTP settings for the NBP, the diagnostic file and the PXE API's TFTP calls.
+/// The window advice learned from this boot's transfers (WindowAdvisor's one field, 0 = none),
+/// kept across the test_file, the NBP and (through `tftp_config`) the PXE API's TFTP calls.
+static WINDOW_ADVICE: AtomicU16 = AtomicU16::new(0);
+
+/// The TFTP settings for the NBP, the diagnostic file and the PXE API's TFTP calls, with the
+/// window advice learned so far.
 pub fn tftp_config(settings: &Settings) -> TftpConfig {
+    let windowsize = u16::from(settings.tftp_windowsize());
+    let advice = WINDOW_ADVICE.load(Ordering::Relaxed);
     TftpConfig {
-        windowsize: u16::from(settings.tftp_windowsize()),
+        windowsize,
+        advisor: WindowAdvisor::from_window(advice),
         ..TftpConfig::default()
     }
+}
+
+/// Learn the window advice from a finished transfer made with `cfg`.
+fn learn(mut cfg: TftpConfig, client: &TftpClient) {
+    cfg.learn(client);
+    WINDOW_ADVICE.store(cfg.advisor.advised(), Ordering::Relaxed);
 }
 
 /// Runs one TFTP transfer to its end; returns the result and the seconds it took.
@@ -428,6 +445,8 @@ fn transfer(
     let mut client = TftpClient::new(start, cfg, Mode::Read, server, port, file);
     let mut buf = [0u8; 1500];
     let mut last_key_check = 0u64;
+    // Screen and COM1 get the same stream: the line is redrawn in place after a `\r`.
+    let mut ticker = Ticker::new(start.millis(), progress::FIRST_MS, progress::EVERY_MS);
     loop {
         let t = now();
         while let Some(tx) = client.poll(t, &mut buf) {
@@ -444,9 +463,17 @@ fn transfer(
                 link.send(t, &tx, &buf);
             }
             let result = client.result().unwrap_or(Err(TftpError::ReadTimeout));
-            return (result, now().since(start), client);
+            let ms = now().since(start);
+            if ticker.shown() {
+                print!("\r{}\n", progress_line(&client, ms));
+            }
+            learn(cfg, &client);
+            return (result, ms, client);
         }
         let ms = t.millis();
+        if ticker.due(ms) {
+            print!("\r{}", progress_line(&client, t.since(start)));
+        }
         if ms >= last_key_check + 200 {
             last_key_check = ms;
             if let Some(k) = keyboard::poll() {
@@ -491,9 +518,13 @@ fn report_tftp_error(e: &TftpError, server: Ipv4Addr, file: &[u8]) {
     }
 }
 
-fn rate(bytes: u64, ms: u64) -> (u64, u64) {
-    let kib_s = bytes * 1000 / 1024 / ms.max(1);
-    (kib_s / 1024, (kib_s % 1024) * 10 / 1024)
+fn progress_line(client: &TftpClient, ms: u64) -> progress::Line {
+    progress::Line::new(&client.stats(), client.negotiated().tsize, ms)
+}
+
+/// The transfer rate in B/s, KiB/s or MiB/s (one decimal).
+fn rate(bytes: u64, ms: u64) -> Rate {
+    Rate { bytes, ms }
 }
 
 fn fetch_nbp(
@@ -508,13 +539,18 @@ fn fetch_nbp(
     match result {
         Ok(size) => {
             let n = client.negotiated();
-            let (mb, frac) = rate(size, ms);
             println!(
-                "TFTP: \"{}\" {size} bytes in {ms} ms ({mb}.{frac} MiB/s), blksize {}, windowsize {}{}",
+                "TFTP: \"{}\" {size} bytes in {ms} ms ({}), blksize {}, windowsize {}{}{}",
                 core::str::from_utf8(file).unwrap_or("?"),
+                rate(size, ms),
                 n.blksize,
                 n.windowsize,
-                if n.options_accepted { "" } else { " (server ignored the options)" }
+                if n.options_accepted {
+                    ""
+                } else {
+                    " (server ignored the options)"
+                },
+                Retries(client.stats())
             );
             Ok(size as u32)
         }
@@ -535,15 +571,16 @@ fn test_fetch(link: &mut Link<'_>, settings: &Settings, server: Ipv4Addr, file: 
     match result {
         Ok(size) => {
             let n = client.negotiated();
-            let (mb, frac) = rate(size, ms);
             println!(
-                "softpxe: test_file \"{}\": {size} bytes in {ms} ms ({mb}.{frac} MiB/s), crc32 {:08x}, blksize {}, windowsize {}{}{}",
+                "softpxe: test_file \"{}\": {size} bytes in {ms} ms ({}), crc32 {:08x}, blksize {}, windowsize {}{}{}{}",
                 core::str::from_utf8(file).unwrap_or("?"),
+                rate(size, ms),
                 !sink.crc,
                 n.blksize,
                 n.windowsize,
                 if n.options_accepted { "" } else { " (server ignored the options)" },
-                if sink.in_order { "" } else { " (OUT OF ORDER)" }
+                if sink.in_order { "" } else { " (OUT OF ORDER)" },
+                Retries(client.stats())
             );
         }
         Err(e) => report_tftp_error(&e, server, file),

@@ -173,7 +173,8 @@ fn rrq_carries_options() {
                 vec![
                     (b"blksize".to_vec(), b"1468".to_vec()),
                     (b"tsize".to_vec(), b"0".to_vec()),
-                    (b"windowsize".to_vec(), b"8".to_vec())
+                    (b"windowsize".to_vec(), b"8".to_vec()),
+                    (b"timeout".to_vec(), b"1".to_vec())
                 ]
             );
         }
@@ -270,9 +271,13 @@ fn server_ignoring_options_falls_back_to_512() {
         (n.blksize, n.windowsize, n.options_accepted),
         (512, 1, false)
     );
-    // Duplicate block 1 (our ACK was lost): re-ACK 1.
+    // Duplicate block 1 right after our ACK (a network duplicate): no second ACK, so a server
+    // that resends on duplicate ACKs is not set off (Sorcerer's Apprentice).
     c.handle(Instant(6), &from(TID), &data(1, &f[..512]), &mut sink);
-    assert_eq!(acks(&sends(&mut c, 6)), vec![1]);
+    assert_eq!(acks(&sends(&mut c, 6)), Vec::<u16>::new());
+    // Duplicate block 1 an ACK timeout later (the server's timer: our ACK was lost): re-ACK 1.
+    c.handle(Instant(255), &from(TID), &data(1, &f[..512]), &mut sink);
+    assert_eq!(acks(&sends(&mut c, 255)), vec![1]);
     c.handle(Instant(7), &from(TID), &data(2, &f[512..1024]), &mut sink);
     c.handle(Instant(8), &from(TID), &data(3, &f[1024..]), &mut sink);
     assert_eq!(acks(&sends(&mut c, 8)), vec![3]);
@@ -374,7 +379,7 @@ fn read_timeout_reacks_then_fails() {
     let mut c = TftpClient::new(
         Instant(0),
         TftpConfig {
-            retries: 2,
+            read_timeout_ms: 1000,
             ..cfg(512, 1)
         },
         Mode::Read,
@@ -386,9 +391,14 @@ fn read_timeout_reacks_then_fails() {
     sends(&mut c, 0);
     c.handle(Instant(100), &from(TID), &data(1, &[0; 512]), &mut sink);
     assert_eq!(acks(&sends(&mut c, 100)), vec![1]);
-    assert_eq!(acks(&sends(&mut c, 1100)), vec![1]);
-    assert_eq!(acks(&sends(&mut c, 3100)), vec![1]);
-    let last = sends(&mut c, 7100);
+    // ack_timeout_ms (250, no round trip measured) doubling: re-ACKs at +250 and +750; the
+    // timer at +1750 is past read_timeout_ms (1000) since block 1: failure.
+    assert_eq!(acks(&sends(&mut c, 349)), Vec::<u16>::new());
+    assert_eq!(acks(&sends(&mut c, 350)), vec![1]);
+    assert_eq!(acks(&sends(&mut c, 850)), vec![1]);
+    assert_eq!(c.stats().timeouts, 2);
+    assert_eq!(sends(&mut c, 1849).len(), 0);
+    let last = sends(&mut c, 1850);
     assert!(matches!(
         Repr::parse(&last[0].1).unwrap(),
         Repr::Error { code: 0, .. }

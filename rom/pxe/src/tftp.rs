@@ -208,6 +208,11 @@ impl PxeStack {
         let mut cfg = self.cfg.tftp;
         let blk = usize::from(cfg.blksize.max(MIN_PACKET_SIZE));
         cfg.windowsize = cfg.windowsize.clamp(1, (TFTP_RING / blk).max(1) as u16);
+        if matches!(kind, Kind::Packets { .. }) {
+            // TFTP_READ holds the ACK back while the ring is full: leave the server its own
+            // (longer) resend timer rather than asking for 1 s (RFC 2349) and being dropped.
+            cfg.server_timeout_s = 0;
+        }
         let port = self.alloc_port();
         let now = p.now();
         self.tftp = Some(Session {
@@ -229,7 +234,14 @@ impl PxeStack {
             let now = p.now();
             self.flush(p, now);
         }
-        self.tftp = None;
+        self.end_tftp();
+    }
+
+    /// Drop the transfer, keeping what it taught about the window (`cfg.tftp.advisor`).
+    fn end_tftp(&mut self) {
+        if let Some(s) = self.tftp.take() {
+            self.cfg.tftp.learn(&s.client);
+        }
     }
 
     /// Wait until the transfer leaves `Opening` (or, with `to_end`, finishes).
@@ -276,7 +288,7 @@ impl PxeStack {
             kind,
         )?;
         let r = self.run(p, true);
-        self.tftp = None;
+        self.end_tftp();
         r.map(|n| n as u32)
     }
 }
@@ -405,7 +417,7 @@ pub(crate) fn get_fsize(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) ->
             return e.into();
         }
         let r = s.run(p, true);
-        s.tftp = None;
+        s.end_tftp();
         match r {
             Ok(n) => {
                 b.FileSize = u32::try_from(n).unwrap_or(u32::MAX);

@@ -2,12 +2,26 @@
 //!
 //! RFC 1350 (read requests, TID locking §4, final short block §6), RFC 2347 (option
 //! negotiation, OACK, ERROR 8), RFC 2348 (`blksize`), RFC 2349 (`tsize`), RFC 7440
-//! (`windowsize`: one ACK per window, re-ACK of the last in-order block after a gap).
-//! Fallbacks: a server that ignores options answers with DATA 1 (512-byte blocks, window 1);
-//! one that refuses them with ERROR 8 gets the request again without options. Blocks past 65535
-//! wrap to 0. Data goes to a [`Sink`] with its file offset.
+//! (`windowsize`: one ACK per window, re-ACK of the last in-order block after a gap), RFC 2349
+//! (`timeout`: ask the server for a short resend timer). Fallbacks: a server that ignores
+//! options answers with DATA 1 (512-byte blocks, window 1); one that refuses them with ERROR 8
+//! gets the request again without options. Blocks past 65535 wrap to 0. Data goes to a [`Sink`]
+//! with its file offset.
+//!
+//! Loss recovery (docs/net.md, "Recovery"): a gap is answered at once with one ACK of the last
+//! in-order block; a duplicate is answered only when no ACK went out for a whole ACK timeout
+//! (so a server that resends on duplicate ACKs cannot start a Sorcerer's Apprentice cascade);
+//! our own timer re-ACKs the last in-order block after a timeout that follows the measured
+//! round trip (20..250 ms, below every server's resend timer), doubling, until `read_timeout_ms`
+//! passed without a new block.
 
+mod config;
 pub mod packet;
+pub mod progress;
+pub mod window;
+
+pub use config::{Mode, TftpConfig, TftpError, TftpState};
+pub use window::{Advice, TftpStats, WindowAdvisor};
 
 use crate::fixed::FixedBuf;
 use crate::{Instant, Ipv4Addr, Transmit, UdpMeta};
@@ -32,109 +46,6 @@ pub trait Sink {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SinkFull;
 
-/// Transfer settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TftpConfig {
-    /// Largest block size to ask for (RFC 2348; 1468 for a 1500-byte MTU). 512 = don't ask.
-    pub blksize: u16,
-    /// Window size to ask for (RFC 7440). 1 = don't ask.
-    pub windowsize: u16,
-    /// Ask for `tsize`.
-    pub tsize: bool,
-    /// First retransmission timeout, doubled on each retry up to `max_timeout_ms`.
-    pub timeout_ms: u64,
-    /// Retransmission timeout cap.
-    pub max_timeout_ms: u64,
-    /// Retransmissions before giving up (open: PXE-E32, transfer: PXE-E35).
-    pub retries: u8,
-    /// Give up when the whole transfer takes longer than this (0 = no limit).
-    pub total_timeout_ms: u64,
-}
-
-impl Default for TftpConfig {
-    fn default() -> Self {
-        TftpConfig {
-            blksize: 1468,
-            windowsize: 8,
-            tsize: true,
-            timeout_ms: 1000,
-            max_timeout_ms: 8000,
-            retries: 6,
-            total_timeout_ms: 0,
-        }
-    }
-}
-
-/// Read the file, or only learn its size (PXE TFTP_GET_FSIZE).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Fetch the whole file into the sink.
-    Read,
-    /// Request with `tsize` only, then abort with ERROR 0 after the OACK.
-    SizeOnly,
-}
-
-/// Where the transfer is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TftpState {
-    /// Request sent, waiting for OACK, DATA 1 or ERROR.
-    Opening,
-    /// Receiving data.
-    Transferring,
-    /// Finished; see [`TftpClient::result`].
-    Done,
-    /// Failed; see [`TftpClient::result`].
-    Failed,
-}
-
-/// Why a transfer failed, with its PXE code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TftpError {
-    /// PXE-E32: no answer to the request.
-    OpenTimeout,
-    /// PXE-E35: the server stopped sending (or the total time limit passed).
-    ReadTimeout,
-    /// PXE-E3B: the server sent an ERROR packet.
-    Server {
-        /// TFTP error code.
-        code: u16,
-        /// Its message.
-        text: FixedBuf<160>,
-    },
-    /// PXE-E3B: the OACK could not be accepted (bad value or unrequested option).
-    BadOack,
-    /// PXE-E3B: size requested but the server did not report `tsize`.
-    NoSize,
-    /// PXE-E79: the sink refused the data (file too big).
-    SinkFull,
-}
-
-impl TftpError {
-    /// The PXE message code.
-    pub const fn pxe_code(&self) -> &'static str {
-        match self {
-            TftpError::OpenTimeout => "PXE-E32",
-            TftpError::ReadTimeout => "PXE-E35",
-            TftpError::Server { .. } | TftpError::BadOack | TftpError::NoSize => "PXE-E3B",
-            TftpError::SinkFull => "PXE-E79",
-        }
-    }
-}
-
-impl core::fmt::Display for TftpError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}: ", self.pxe_code())?;
-        match self {
-            TftpError::OpenTimeout => f.write_str("TFTP open timeout"),
-            TftpError::ReadTimeout => f.write_str("TFTP read timeout"),
-            TftpError::Server { code, text } => write!(f, "TFTP error {code}: {text}"),
-            TftpError::BadOack => f.write_str("TFTP option acknowledgement not acceptable"),
-            TftpError::NoSize => f.write_str("TFTP server did not report the file size"),
-            TftpError::SinkFull => f.write_str("file too big for the space given"),
-        }
-    }
-}
-
 /// What the transfer settled on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Negotiated {
@@ -146,6 +57,8 @@ pub struct Negotiated {
     pub tsize: Option<u64>,
     /// Whether the server accepted options (OACK).
     pub options_accepted: bool,
+    /// Server resend timer it agreed to (RFC 2349), in seconds; 0 if not acknowledged.
+    pub server_timeout_s: u8,
 }
 
 /// An ERROR packet waiting to be sent: to `port` on the server.
@@ -172,7 +85,17 @@ pub struct TftpClient {
     expected: u64,
     in_window: u16,
     gap_acked: bool,
-    bytes: u64,
+    /// The window asked for in the request.
+    window: u16,
+    stats: TftpStats,
+    last_ack_at: Option<Instant>,
+    window_ack_due: bool,
+    /// When the ACK that asked for the next data went out (cleared on a re-ACK: Karn).
+    rtt_probe: Option<Instant>,
+    /// Smoothed round trip and its variation, ms (0 = no sample yet).
+    srtt: u64,
+    rttvar: u64,
+    last_progress: Instant,
     send_rrq: bool,
     send_ack: Option<u16>,
     send_error: Option<PendingError>,
@@ -194,9 +117,11 @@ impl TftpClient {
         local_port: u16,
         filename: &[u8],
     ) -> Self {
+        let window = cfg.request_window();
         let with_options = mode == Mode::SizeOnly
             || cfg.blksize > DEFAULT_BLKSIZE
-            || cfg.windowsize > 1
+            || window > 1
+            || cfg.server_timeout_s > 0
             || cfg.tsize;
         TftpClient {
             cfg,
@@ -212,11 +137,19 @@ impl TftpClient {
                 windowsize: 1,
                 tsize: None,
                 options_accepted: false,
+                server_timeout_s: 0,
             },
             expected: 1,
             in_window: 0,
             gap_acked: false,
-            bytes: 0,
+            window,
+            stats: TftpStats::default(),
+            last_ack_at: None,
+            window_ack_due: false,
+            rtt_probe: None,
+            srtt: 0,
+            rttvar: 0,
+            last_progress: now,
             send_rrq: true,
             send_ack: None,
             send_error: None,
@@ -246,7 +179,17 @@ impl TftpClient {
 
     /// Bytes delivered to the sink so far.
     pub fn bytes_received(&self) -> u64 {
-        self.bytes
+        self.stats.bytes
+    }
+
+    /// Counters so far (bytes, retries, duplicates, gaps, timeouts).
+    pub fn stats(&self) -> TftpStats {
+        self.stats
+    }
+
+    /// When the transfer started (the request was first sent).
+    pub fn started(&self) -> Instant {
+        self.start
     }
 
     /// When to call `poll` next.
@@ -309,8 +252,11 @@ impl TftpClient {
                 if self.mode == Mode::SizeOnly || self.cfg.tsize {
                     opts.push(b"tsize", 0);
                 }
-                if self.mode == Mode::Read && self.cfg.windowsize > 1 {
-                    opts.push(b"windowsize", u64::from(self.cfg.windowsize));
+                if self.mode == Mode::Read && self.window > 1 {
+                    opts.push(b"windowsize", u64::from(self.window));
+                }
+                if self.mode == Mode::Read && self.cfg.server_timeout_s > 0 {
+                    opts.push(b"timeout", u64::from(self.cfg.server_timeout_s));
                 }
             }
             let r = Repr::Rrq {
@@ -321,6 +267,12 @@ impl TftpClient {
             r.emit(buf).ok()?
         } else if let Some(block) = self.send_ack.take() {
             dst_port = self.tid?;
+            self.stats.acks += 1;
+            if core::mem::take(&mut self.window_ack_due) || block == 0 {
+                self.stats.window_acks += u64::from(block != 0);
+                self.rtt_probe = Some(now);
+            }
+            self.last_ack_at = Some(now);
             Repr::Ack { block }.emit(buf).ok()?
         } else {
             return None;
@@ -345,8 +297,14 @@ impl TftpClient {
         if now < t {
             return;
         }
-        if self.retries >= self.cfg.retries {
-            let e = if self.state == TftpState::Opening {
+        let opening = self.state == TftpState::Opening;
+        let give_up = if opening {
+            self.retries >= self.cfg.retries
+        } else {
+            now.since(self.last_progress) >= self.cfg.read_timeout_ms
+        };
+        if give_up {
+            let e = if opening {
                 TftpError::OpenTimeout
             } else {
                 TftpError::ReadTimeout
@@ -355,14 +313,39 @@ impl TftpClient {
             return;
         }
         self.retries += 1;
-        self.timeout = (self.timeout * 2).min(self.cfg.max_timeout_ms);
+        self.timeout = (self.timeout * 2).min(self.cfg.max_timeout_ms.max(1));
         self.arm(now);
         self.in_window = 0;
-        if self.state == TftpState::Opening {
+        if opening {
+            self.stats.request_resends += 1;
             self.send_rrq = true;
         } else {
+            self.stats.timeouts += 1;
+            self.rtt_probe = None;
             self.send_ack = Some(self.last_in_order());
         }
+    }
+
+    /// RFC 6298 §2 with integer milliseconds: srtt += (r - srtt) / 8, rttvar += (|..| - rttvar) / 4.
+    fn rtt_sample(&mut self, r: u64) {
+        if self.srtt == 0 {
+            self.srtt = r.max(1);
+            self.rttvar = r / 2;
+        } else {
+            let d = self.srtt.abs_diff(r);
+            self.rttvar = (3 * self.rttvar + d) / 4;
+            self.srtt = (7 * self.srtt + r).div_ceil(8).max(1);
+        }
+    }
+
+    /// The re-ACK timeout now: `ack_timeout_ms` until a round trip was measured, then
+    /// srtt + 4 rttvar within `min_ack_timeout_ms..=ack_timeout_ms`.
+    pub fn ack_timeout(&self) -> u64 {
+        let hi = self.cfg.ack_timeout_ms.max(1);
+        if self.srtt == 0 {
+            return hi;
+        }
+        (self.srtt + 4 * self.rttvar.max(1)).clamp(self.cfg.min_ack_timeout_ms.min(hi), hi)
     }
 
     fn last_in_order(&self) -> u16 {
@@ -461,6 +444,7 @@ impl TftpClient {
             windowsize: 1,
             tsize: None,
             options_accepted: true,
+            server_timeout_s: 0,
         };
         for (name, value) in options {
             let v = parse_decimal(value);
@@ -474,8 +458,19 @@ impl TftpClient {
                 }
             } else if name.eq_ignore_ascii_case(b"windowsize") && self.mode == Mode::Read {
                 match v {
-                    Some(n) if (1..=u64::from(self.cfg.windowsize)).contains(&n) => {
+                    Some(n) if (1..=u64::from(self.window)).contains(&n) => {
                         neg.windowsize = n as u16;
+                        true
+                    }
+                    _ => false,
+                }
+            } else if name.eq_ignore_ascii_case(b"timeout")
+                && self.mode == Mode::Read
+                && self.cfg.server_timeout_s > 0
+            {
+                match v {
+                    Some(n) if (1..=255).contains(&n) => {
+                        neg.server_timeout_s = n as u8;
                         true
                     }
                     _ => false,
@@ -518,7 +513,8 @@ impl TftpClient {
         self.state = TftpState::Transferring;
         self.send_ack = Some(0);
         self.retries = 0;
-        self.timeout = self.cfg.timeout_ms;
+        self.last_progress = now;
+        self.timeout = self.ack_timeout();
         self.arm(now);
     }
 
@@ -528,13 +524,7 @@ impl TftpClient {
             return;
         }
         if block != self.expected as u16 {
-            // Duplicate or out of order: re-ACK the last in-order block, once per gap (RFC 7440
-            // §4), or every time with a window of one (RFC 1350: our ACK was lost).
-            if !self.gap_acked || self.neg.windowsize == 1 {
-                self.send_ack = Some(self.last_in_order());
-                self.gap_acked = true;
-                self.in_window = 0;
-            }
+            self.out_of_order(now, block);
             return;
         }
         let offset = (self.expected - 1).saturating_mul(blksize as u64);
@@ -542,19 +532,55 @@ impl TftpClient {
             self.fail_with_error(TftpError::SinkFull, error_code::DISK_FULL, b"File too big");
             return;
         }
-        self.bytes += data.len() as u64;
+        self.stats.bytes += data.len() as u64;
+        self.stats.blocks += 1;
         self.expected += 1;
         self.in_window += 1;
         self.gap_acked = false;
         self.retries = 0;
-        self.timeout = self.cfg.timeout_ms;
+        self.last_progress = now;
+        if let Some(sent) = self.rtt_probe.take() {
+            self.rtt_sample(now.since(sent));
+        }
+        self.timeout = self.ack_timeout();
         self.arm(now);
         if data.len() < blksize {
             self.send_ack = Some(block);
-            let total = self.bytes;
+            let total = self.stats.bytes;
             self.finish(Ok(total));
         } else if self.in_window >= self.neg.windowsize {
             self.send_ack = Some(block);
+            self.window_ack_due = true;
+            self.in_window = 0;
+        }
+    }
+
+    /// A block other than the next one: a gap (a later block) or a duplicate (an earlier one).
+    fn out_of_order(&mut self, now: Instant, block: u16) {
+        let ahead = block.wrapping_sub(self.expected as u16);
+        if ahead < 0x8000 {
+            // RFC 7440 §4: ask for a resend from the gap at once, but once per gap: the rest of
+            // the window is still on its way and must not each trigger a resend.
+            self.stats.out_of_order += 1;
+            if !self.gap_acked {
+                self.gap_acked = true;
+                self.stats.gap_acks += 1;
+                self.send_ack = Some(self.last_in_order());
+                self.in_window = 0;
+            }
+            return;
+        }
+        // A block we hold: the server resent it (our ACK was lost, its timer fired) or the
+        // network duplicated it. Answer at most once per ACK timeout (RFC 1123 §4.2.3.1, the
+        // Sorcerer's Apprentice: servers that resend on a duplicate ACK would otherwise send
+        // every window twice from here on). Our own timer covers the rest.
+        self.stats.duplicates += 1;
+        let quiet = self
+            .last_ack_at
+            .is_none_or(|t| now.since(t) >= self.ack_timeout());
+        if quiet && self.send_ack.is_none() {
+            self.stats.dup_acks += 1;
+            self.send_ack = Some(self.last_in_order());
             self.in_window = 0;
         }
     }
