@@ -509,11 +509,14 @@ fn report_tftp_error(e: &TftpError, server: Ipv4Addr, file: &[u8]) {
                 e.pxe_code()
             );
         }
+        TftpError::ReadTimeout => {
+            // the error's text starts with its PXE-E code
+            println!("{e}: \"{name}\" from {server} stopped arriving.");
+            println!("The TFTP server stopped answering: check the server and the link (lossy links: a smaller tftp_windowsize).");
+        }
         _ => {
-            println!(
-                "{}: TFTP transfer of \"{name}\" from {server} failed: {e}.",
-                e.pxe_code()
-            );
+            println!("{e}: the transfer of \"{name}\" from {server} failed.");
+            println!("The server's answer could not be used: check the TFTP server's options (blksize, tsize, windowsize).");
         }
     }
 }
