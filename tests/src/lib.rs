@@ -243,6 +243,17 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// Writes `dir/boot.img`: a floppy with `timing = fast` and whatever `f` sets, built by the
+/// builder's library (overwriting a previous one).
+pub fn floppy_fast(dir: &Path, f: impl FnOnce(&mut softpxe_settings::Settings)) -> Result<PathBuf> {
+    let mut o = softpxe::BuildOptions::default();
+    o.settings.timing = Some(softpxe_settings::Timing::Fast);
+    f(&mut o.settings);
+    let path = dir.join("boot.img");
+    softpxe::write_image_file(&path, &softpxe::build_floppy(&o)?, true)?;
+    Ok(path)
+}
+
 /// softpxe's own test NBP (`tests/nbp`), built by this crate's build script.
 pub fn test_nbp() -> &'static Path {
     Path::new(env!("SOFTPXE_TESTNBP"))

@@ -7,10 +7,9 @@
 //! At 10 % loss a lock-step transfer spends about a second per lost block on the server's own
 //! resend timer (dnsmasq ignores duplicate ACKs), so sizes are chosen to fit the CI budget.
 use anyhow::{ensure, Context, Result};
-use softpxe::BuildOptions;
-use softpxe_settings::{Text, Timing};
+use softpxe_settings::Text;
 use softpxe_tests::lan::{Faults, Host, Lan, LossConfig, GUEST_MAC};
-use softpxe_tests::{nbps, test_nbp, Qemu, Run, Wait};
+use softpxe_tests::{floppy_fast, nbps, test_nbp, Qemu, Run, Wait};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -29,15 +28,12 @@ fn lossy_lan(name: &str, seed: u64) -> Result<Lan> {
 }
 
 fn floppy(dir: &Path, test_file: Option<&str>) -> Result<PathBuf> {
-    let mut o = BuildOptions::default();
-    o.settings.timing = Some(Timing::Fast);
-    o.settings.test_file = test_file.map(|f| Text::new(f.as_bytes()).unwrap());
-    if std::env::var_os("SOFTPXE_DEBUG_LOG").is_some() {
-        o.settings.log = Some(softpxe_settings::LogLevel::Debug);
-    }
-    let path = dir.join("boot.img");
-    softpxe::write_image_file(&path, &softpxe::build_floppy(&o)?, true)?;
-    Ok(path)
+    floppy_fast(dir, |s| {
+        s.test_file = test_file.map(|f| Text::new(f.as_bytes()).unwrap());
+        if std::env::var_os("SOFTPXE_DEBUG_LOG").is_some() {
+            s.log = Some(softpxe_settings::LogLevel::Debug);
+        }
+    })
 }
 
 fn guest(lan: &Lan, img: &Path, wait: &Wait) -> Result<Run> {

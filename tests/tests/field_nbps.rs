@@ -10,23 +10,17 @@
 //! does its own DHCP through the relay and runs a script from dhcpd's iPXE branch; GRUB i386-pc
 //! (next-server / filename from dhcpd) reads grub.cfg and lists its address.
 use anyhow::{ensure, Context, Result};
-use softpxe::BuildOptions;
-use softpxe_settings::Timing;
 use softpxe_tests::lan::{Host, Lan, Server, GUEST_MAC, ROUTED_BOOT, ROUTER_CLIENT};
 use softpxe_tests::nbps::{self, GRUB_CFG_READ, UNDIONLY};
-use softpxe_tests::{tools, Qemu, Run, Wait};
+use softpxe_tests::{floppy_fast, tools, Qemu, Run, Wait};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const INITRD: usize = 16 << 20;
 
-fn floppy(dir: &Path) -> Result<std::path::PathBuf> {
-    let mut o = BuildOptions::default();
-    o.settings.timing = Some(Timing::Fast);
-    let path = dir.join("boot.img");
-    softpxe::write_image_file(&path, &softpxe::build_floppy(&o)?, true)?;
-    Ok(path)
+fn floppy(dir: &Path) -> Result<PathBuf> {
+    floppy_fast(dir, |_| {})
 }
 
 /// softpxe on `model` (option ROM removed) on the LAN's link.

@@ -11,9 +11,7 @@
 //! it): pxelinux and ipxe.pxe give everything back; undionly.kpxe keeps UNDI (by design);
 //! undionly.kkpxe and GRUB keep everything (they never unload).
 use anyhow::{ensure, Context, Result};
-use softpxe::BuildOptions;
-use softpxe_settings::Timing;
-use softpxe_tests::{fbms_kernel, nbps, run_dir, tools, Qemu, Run, Wait};
+use softpxe_tests::{fbms_kernel, floppy_fast, nbps, run_dir, tools, Qemu, Run, Wait};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,11 +19,7 @@ use std::time::Duration;
 const SYSLINUX: &str = "/usr/lib/syslinux/modules/bios";
 
 fn floppy(dir: &Path) -> Result<PathBuf> {
-    let mut o = BuildOptions::default();
-    o.settings.timing = Some(Timing::Fast);
-    let path = dir.join("boot.img");
-    softpxe::write_image_file(&path, &softpxe::build_floppy(&o)?, true)?;
-    Ok(path)
+    floppy_fast(dir, |_| {})
 }
 
 /// SeaBIOS's serial console (fw_cfg `etc/sercon-port` = 0x3F8) copies what iPXE writes to the
