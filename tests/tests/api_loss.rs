@@ -141,6 +141,9 @@ fn softpxe_read_file_512k_at_10_percent_loss() -> Result<()> {
         &[
             "--dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h",
             "--dhcp-boot=apitest.0",
+            // the name in the BOOTP file field, as check_api expects (without TFTP, dnsmasq
+            // otherwise moves it to option 67 when the client asks for that)
+            "--dhcp-no-override",
         ],
     )?;
     let _atftpd = lan.atftpd(Host::Boot, &tftp, true)?;
