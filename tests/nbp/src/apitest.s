@@ -72,7 +72,17 @@ main:
         movw    $stack_top, %sp
         sti
         cld
-        call    serial_init
+        # wait for two timer ticks (~110 ms; bounded by a count): SeaBIOS's serial console
+        # (sercon, QEMU -nographic) writes the ROM's last characters ("]" of iPXE's
+        # "[PXE-NBP]") on a later tick, which must come before our first line, not inside one
+        movl    0x46c, %eax
+        movl    $0x2000000, %ecx
+8:      movl    0x46c, %edx
+        subl    %eax, %edx
+        cmpl    $2, %edx
+        jae     9f
+        addr32 loop 8b
+9:      call    serial_init
 
         call    pinl
         .asciz  "apitest: start cs:ip=0000:7C00 es:bx="
