@@ -81,7 +81,8 @@ main:
         subl    %eax, %edx
         cmpl    $2, %edx
         jae     9f
-        addr32 loop 8b
+        decl    %ecx
+        jnz     8b
 9:      call    serial_init
 
         call    pinl
