@@ -25,6 +25,35 @@ pub fn sum16(bytes: &[u8]) -> u32 {
     bytes.iter().map(|&b| b as u32).sum::<u32>() & 0xffff
 }
 
+/// CRC-32 (IEEE 802.3 polynomial, reflected, init and final XOR FFFFFFFFh), as apitest.0's
+/// `crc=` and softpxe's test_file check compute it.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    !bytes.iter().fold(!0u32, |mut crc, &b| {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                0xedb8_8320 ^ (crc >> 1)
+            } else {
+                crc >> 1
+            };
+        }
+        crc
+    })
+}
+
+/// Header offset of the flags (u16; docs/api-test-nbp.md, "Image header").
+pub const HDR_FLAGS: usize = 0x10;
+/// Header offset of TFTP_READ_FILE's BufferSize (u32; 0 = 64 KiB, at most [`RF_MAX`]).
+pub const HDR_RF_SIZE: usize = 0x18;
+/// Header offset of TFTP_READ_FILE's own file name (char[32], NUL-terminated; empty = the
+/// name at 0x20).
+pub const HDR_RF_FILE: usize = 0x40;
+/// Largest READ_FILE BufferSize apitest.0 takes from the header (8 MiB above 0x200000).
+pub const RF_MAX: u32 = 0x80_0000;
+/// Header flag bit 3: the link loses frames; the UDP ping and the ARP request are sent up to
+/// three times, and [`Options::lossy`] lets the checks accept that they still got no answer.
+pub const FLAG_LOSSY: u16 = 8;
+
 /// One `apitest: CALL <op> <NAME> ax=<hex4> status=<hex4> via=<entry> key=value...` line.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -268,9 +297,26 @@ pub struct Expect<'a> {
     pub nic: (&'a str, &'a str),
 }
 
+/// What a run differs in from the default (see [`check_api_with`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'a> {
+    /// Header flag [`FLAG_LOSSY`] was set: the UDP echo (UDP_READ `timeout=1`) and the ARP
+    /// reply through UNDI_ISR (`arp-reply=none`) may be missing after up to three sends; every
+    /// call must still succeed.
+    pub lossy: bool,
+    /// TFTP_READ_FILE read this file (header 0x40) instead of [`DATA_FILE`]: its name and
+    /// content.
+    pub read_file: Option<(&'a str, &'a [u8])>,
+}
+
 /// What every iPXE run must show: discovery, cached packets, UNDI info, TFTP, unsupported calls,
 /// ARP, unload. Returns the parsed report for scenario-specific checks.
 pub fn check_api(run: &Run, want: &Expect) -> Result<Report> {
+    check_api_with(run, want, &Options::default())
+}
+
+/// [`check_api`] for a run with header options: a lossy link, another READ_FILE file.
+pub fn check_api_with(run: &Run, want: &Expect, opts: &Options) -> Result<Report> {
     let r = Report::parse(&run.serial)?;
     ensure!(
         r.calls.len() >= 30,
@@ -451,16 +497,34 @@ pub fn check_api(run: &Run, want: &Expect) -> Result<Report> {
         .expect_hex("first", 1)?
         .expect_hex("sum", sum)?;
     r.call("TFTP_CLOSE")?.ok()?;
-    r.call("TFTP_READ_FILE")?
-        .ok()?
-        .expect("buffer", "00200000")?
-        .expect_hex("bufsize", DATA_LEN as u32)?
-        .expect("bm", "00")?
-        .expect_hex("sum", sum)?;
+    let (rf_name, rf_data) = opts.read_file.unwrap_or((DATA_FILE, &data));
+    check_read_file(&r, rf_name, rf_data)?;
 
-    // UDP open/write/close (the read is scenario-specific)
+    // UDP open/write/close (the read is scenario-specific, except on a lossy link)
     r.call("UDP_OPEN")?.ok()?;
-    r.call("UDP_WRITE")?.ok()?.expect("ip", want.server_ip)?;
+    let writes = r.all("UDP_WRITE", "!PXE");
+    let most = if opts.lossy { 3 } else { 1 };
+    ensure!(
+        (1..=most).contains(&writes.len()),
+        "{} UDP_WRITE lines, expected 1..={most}",
+        writes.len()
+    );
+    for w in &writes {
+        w.ok()?.expect("ip", want.server_ip)?;
+    }
+    let read = r.call("UDP_READ")?;
+    read.expect_hex("writes", writes.len() as u32)?;
+    if opts.lossy {
+        if read.kv.contains_key("timeout") {
+            read.expect("timeout", "1")?.expect_hex("ax", 1)?;
+            eprintln!("lossy link: no UDP echo after {} ping(s)", writes.len());
+        } else {
+            read.ok()?
+                .expect("payload", "apitest ping")?
+                .expect("src_ip", want.server_ip)?
+                .expect("dest_ip", want.client_ip)?;
+        }
+    }
     r.call("UDP_CLOSE")?.ok()?;
 
     // what iPXE refuses
@@ -479,25 +543,30 @@ pub fn check_api(run: &Run, want: &Expect) -> Result<Report> {
     // raw UNDI: close/open, ARP request out, reply in through polled UNDI_ISR
     r.call("UNDI_CLOSE")?.ok()?;
     r.call("UNDI_OPEN")?.ok()?;
-    r.call("UNDI_TRANSMIT")?.ok()?;
+    let xmits = r.all("UNDI_TRANSMIT", "!PXE");
+    ensure!(
+        (1..=most).contains(&xmits.len()),
+        "{} UNDI_TRANSMIT lines, expected 1..={most}",
+        xmits.len()
+    );
+    for x in &xmits {
+        x.ok()?;
+    }
     let isr = r.all("UNDI_ISR", "!PXE");
     ensure!(
         isr.iter().any(|c| c.get("out").ok() == Some("0002")),
         "no transmit completion from UNDI_ISR"
     );
-    let arp = isr
-        .iter()
-        .find(|c| c.kv.contains_key("arp-reply-from"))
-        .context("no ARP reply through UNDI_ISR")?;
-    arp.expect("out", "0003")?
-        .expect("arp-reply-from", want.server_ip)?
-        .expect("prot", "02")?
-        .expect_hex("hdrlen", 14)?;
     let summary = r.line("apitest: ARP ")?;
     ensure!(
-        summary.contains(&format!("arp-reply-from={} ", want.server_ip)),
+        summary.ends_with(&format!(" requests={:04X}", xmits.len())),
         "ARP summary: {summary}"
     );
+    if opts.lossy && summary.starts_with("apitest: ARP arp-reply=none ") {
+        eprintln!("lossy link: no ARP reply after {} request(s)", xmits.len());
+    } else {
+        check_arp_reply(&isr, summary, want)?;
+    }
 
     // the unload sequence
     let unload = [
@@ -520,6 +589,38 @@ pub fn check_api(run: &Run, want: &Expect) -> Result<Report> {
     }
     r.line(DONE)?;
     Ok(r)
+}
+
+/// The TFTP_READ_FILE line: `name` read into 0x200000 in full, every block move done, byte sum
+/// and CRC-32 of what the INT 15h AH=87h read-back found equal to `data`'s.
+pub fn check_read_file<'r>(r: &'r Report, name: &str, data: &[u8]) -> Result<&'r Call> {
+    let c = r.call("TFTP_READ_FILE")?;
+    c.ok()?
+        .expect("file", name)?
+        .expect("buffer", "00200000")?
+        .expect_hex("bufsize", data.len() as u32)?
+        .expect("readback", "int15-87")?
+        .expect("bm", "00")?
+        .expect_hex("sum", sum16(data))?
+        .expect_hex("crc", crc32(data))?;
+    Ok(c)
+}
+
+/// The ARP reply to apitest.0's request, through UNDI_ISR and in the summary line.
+fn check_arp_reply(isr: &[&Call], summary: &str, want: &Expect) -> Result<()> {
+    let arp = isr
+        .iter()
+        .find(|c| c.kv.contains_key("arp-reply-from"))
+        .context("no ARP reply through UNDI_ISR")?;
+    arp.expect("out", "0003")?
+        .expect("arp-reply-from", want.server_ip)?
+        .expect("prot", "02")?
+        .expect_hex("hdrlen", 14)?;
+    ensure!(
+        summary.contains(&format!("arp-reply-from={} ", want.server_ip)),
+        "ARP summary: {summary}"
+    );
+    Ok(())
 }
 
 /// The new station address apitest.0's receive-filter step sets (rxfilter.s `rf_new`).
@@ -577,4 +678,15 @@ pub fn check_rx_filter(r: &Report) -> Result<()> {
     }
     r.line(DONE)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_is_the_ieee_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
 }

@@ -16,10 +16,14 @@
 #         bit2 = instead of the API tour, the receive-filter step (rxfilter.s): UNDI info, then
 #         UNDI_OPEN with a multicast list, SET_STATION_ADDRESS, SET_PACKET_FILTER, counting
 #         frames per destination through UNDI_ISR (bit0 still selects unload + halt).
+#         bit3 = lossy link: the UDP ping and the ARP request are sent again after ~1 s
+#         without an answer (at most 3 times each, still within ~3 s).
 #         Default 1.
 #   0x12  u16 UDP echo port on the boot server (host order; default 7777)
 #   0x14  u16 UDP source port (host order; default 4000)
+#   0x18  u32 TFTP_READ_FILE BufferSize (default 0x10000; 0 = default, at most 0x800000)
 #   0x20  char[32] file name for the TFTP calls (default "apitest.dat")
+#   0x40  char[32] file name for TFTP_READ_FILE only (default empty = the one at 0x20)
         .code16
         .section .nbp, "awx"
         .globl  _start
@@ -27,6 +31,11 @@
         .set    PB_SIZE, 256
         .set    BIG_SIZE, 2048
         .set    HIGH_BUF, 0x00200000
+        .set    RF_DEFAULT, 0x10000             # READ_FILE BufferSize unless the header says
+        .set    RF_MAX, 0x800000                # 8 MiB: 0x200000..0xA00000 in a 32 MiB guest
+        .set    LOSSY, 8                        # header flag: lossy link
+        .set    TICKS_1S, 18
+        .set    RESENDS, 3                      # sends of the ping / ARP request (lossy)
         .set    TICKS_3S, 55
         .set    SMAP, 0x534d4150
         .set    RESTART_FLAG, 0x4f0             # 0000:04F0, the BDA's inter-application area
@@ -40,9 +49,13 @@ _start:
 cfg_flags:      .word 1
 cfg_udp_port:   .word 7777
 cfg_src_port:   .word 4000
+        .org    0x18
+cfg_rf_size:    .long RF_DEFAULT
         .org    0x20
 cfg_file:       .asciz "apitest.dat"
         .org    0x40
+cfg_rf_file:    .asciz ""
+        .org    0x60
 main:
         cli
         ljmpw   $0, $1f
@@ -59,7 +72,18 @@ main:
         movw    $stack_top, %sp
         sti
         cld
-        call    serial_init
+        # wait for two timer ticks (~110 ms; bounded by a count): SeaBIOS's serial console
+        # (sercon, QEMU -nographic) writes the ROM's last characters ("]" of iPXE's
+        # "[PXE-NBP]") on a later tick, which must come before our first line, not inside one
+        movl    0x46c, %eax
+        movl    $0x2000000, %ecx
+8:      movl    0x46c, %edx
+        subl    %eax, %edx
+        cmpl    $2, %edx
+        jae     9f
+        decl    %ecx
+        jnz     8b
+9:      call    serial_init
 
         call    pinl
         .asciz  "apitest: start cs:ip=0000:7C00 es:bx="
@@ -1029,13 +1053,18 @@ test_both_entries:
         ret
 
 # --- TFTP ------------------------------------------------------------------------------------
-# setfile: copies cfg_file to DS:DI (128 bytes, NUL padded)
+# setfile: copies cfg_file (32 bytes) to DS:DI; setname: the 32 bytes at DS:SI
 setfile:
+        pushw   %si
+        movw    $cfg_file, %si
+        call    setname
+        popw    %si
+        ret
+setname:
         pushal
         pushw   %es
         pushw   %ds
         popw    %es
-        movw    $cfg_file, %si
         movw    $32, %cx
         rep movsb
         popw    %es
@@ -1142,20 +1171,38 @@ test_tftp:
         call    api
         call    crlf
 
-        # READ_FILE to 2 MiB; the area is cleared first, then read back with INT 15h AH=87h
+        # READ_FILE to 2 MiB: BufferSize from the header (clamped), the whole area cleared
+        # first, then read back with INT 15h AH=87h in 2 KiB chunks (byte sum and CRC-32)
+        movl    cfg_rf_size, %eax
+        testl   %eax, %eax
+        jnz     1f
+        movl    $RF_DEFAULT, %eax
+1:      cmpl    $RF_MAX, %eax
+        jbe     2f
+        movl    $RF_MAX, %eax
+2:      movl    %eax, rf_size
         call    bigclr
+        movb    $0, bm_err
+        movl    rf_size, %ecx
         movl    $HIGH_BUF, %edx
-        movw    $8, %bp
-5:      movl    $bigbuf, %eax
+        movl    $bigbuf, %eax
+5:      movw    %cx, %bp                        # ECX <= 8 MiB: bounded by RF_MAX / 2 KiB
         movw    $BIG_SIZE / 2, %cx
         call    bmove
+        movw    %bp, %cx
         addl    $BIG_SIZE, %edx
-        decw    %bp
-        jnz     5b
+        subl    $BIG_SIZE, %ecx
+        ja      5b
         call    pbclr
         movw    $pb + 2, %di
-        call    setfile
-        movl    $0x10000, pb + 130
+        movw    $cfg_rf_file, %si
+        cmpb    $0, (%si)
+        jne     3f
+        movw    $cfg_file, %si
+3:      movw    %si, rf_name
+        call    setname
+        movl    rf_size, %eax
+        movl    %eax, pb + 130
         movl    $HIGH_BUF, pb + 134
         movl    server_ip, %eax
         movl    %eax, pb + 138
@@ -1164,6 +1211,17 @@ test_tftp:
         movw    $n_treadf, %si
         call    api
         call    pinl
+        .asciz  " file="
+        pushw   %ds
+        popw    %es
+        movw    rf_name, %si
+        movw    $32, %cx
+        call    put_qstr
+        call    pinl
+        .asciz  " bufsize_in="
+        movl    rf_size, %eax
+        call    hex32
+        call    pinl
         .asciz  " buffer="
         movl    pb + 134, %eax
         call    hex32
@@ -1171,14 +1229,14 @@ test_tftp:
         .asciz  " bufsize="
         movl    pb + 130, %eax
         call    hex32
-        # read back min(BufferSize, 64 KiB) bytes and sum them
+        # read back min(BufferSize out, BufferSize in) bytes: byte sum and CRC-32
         movl    pb + 130, %eax
-        cmpl    $0x10000, %eax
+        cmpl    rf_size, %eax
         jbe     6f
-        movl    $0x10000, %eax
+        movl    rf_size, %eax
 6:      movl    %eax, t_bytes
         movw    $0, sum16
-        movb    $0, bm_err
+        movl    $0xffffffff, crc
         movl    $HIGH_BUF, %eax
 7:      cmpl    $0, t_bytes
         je      8f
@@ -1191,6 +1249,7 @@ test_tftp:
         movw    t_bytes, %cx
 10:     movw    $bigbuf, %si
         call    sum_bytes
+        call    crc_bytes
         movzwl  %cx, %ecx
         subl    %ecx, t_bytes
         addl    $BIG_SIZE, %eax
@@ -1203,6 +1262,11 @@ test_tftp:
         .asciz  " sum="
         movw    sum16, %ax
         call    hex16
+        call    pinl
+        .asciz  " crc="
+        movl    crc, %eax
+        notl    %eax
+        call    hex32
         call    crlf
         ret
 
@@ -1251,6 +1315,25 @@ bigclr: pushal
         popal
         ret
 
+# crc_bytes: CX bytes at DS:SI into crc (CRC-32, IEEE 802.3 polynomial, reflected, bit by bit;
+# start with FFFFFFFFh, invert at the end)
+crc_bytes:
+        pushal
+        jcxz    4f
+        movl    crc, %edx
+1:      lodsb
+        xorb    %al, %dl
+        movw    $8, %bx
+2:      shrl    $1, %edx
+        jnc     3f
+        xorl    $0xedb88320, %edx
+3:      decw    %bx
+        jnz     2b
+        loop    1b
+        movl    %edx, crc
+4:      popal
+        ret
+
 # sum_bytes: add CX bytes at DS:SI to sum16
 sum_bytes:
         pushal
@@ -1273,8 +1356,13 @@ test_udp:
         movl    pb + 2, %eax
         call    put_ip
         call    crlf
-        # WRITE "apitest ping" to the boot server's echo port
-        call    pbclr
+        # WRITE "apitest ping" to the boot server's echo port (lossy: again after ~1 s without
+        # an answer, at most RESENDS times)
+        movl    0x46c, %eax
+        movl    %eax, t0
+        movw    $0, tries
+        movw    $0, writes
+12:     call    pbclr
         movl    server_ip, %eax
         movl    %eax, pb + 2
         movw    cfg_src_port, %ax
@@ -1302,10 +1390,10 @@ test_udp:
         movw    cfg_udp_port, %ax
         call    hex16
         call    crlf
-        # READ with the port filters, polled for up to ~3 s
+        incw    writes
         movl    0x46c, %eax
-        movl    %eax, t0
-        movw    $0, tries
+        movl    %eax, t1
+        # READ with the port filters, polled for up to ~3 s from the first write
 1:      call    pbclr
         call    bigclr
         movw    cfg_src_port, %ax
@@ -1327,12 +1415,25 @@ test_udp:
         movl    0x46c, %eax
         subl    t0, %eax
         cmpl    $TICKS_3S, %eax
+        jae     2f
+        testb   $LOSSY, cfg_flags
+        jz      1b
+        cmpw    $RESENDS, writes
+        jae     1b
+        movl    0x46c, %eax
+        subl    t1, %eax
+        cmpl    $TICKS_1S, %eax
         jb      1b
+        jmp     12b
 2:      movw    $n_uread, %si
         call    hdr
         call    pinl
         .asciz  " tries="
         movw    tries, %ax
+        call    hex16
+        call    pinl
+        .asciz  " writes="
+        movw    writes, %ax
         call    hex16
         call    okp
         jz      3f
@@ -1465,7 +1566,16 @@ test_undi_raw:
         movw    $arpframe, tbd + 2
         movw    $0, tbd + 4
         movw    $0, tbd + 6                     # DataBlkCount
-        call    pbclr
+        movl    0x46c, %eax
+        movl    %eax, t0
+        movw    $0, isr_polls
+        movw    $0, isr_tx
+        movw    $0, isr_rx
+        movw    $0, isr_lines
+        movw    $0, arp_tx
+        movb    $0, arp_found
+        # (lossy: sent again after ~1 s without a reply, at most RESENDS times)
+12:     call    pbclr
         movb    $0, pb + 2                      # P_UNKNOWN: the frame has its media header
         movb    $1, pb + 3                      # XMT_BROADCAST
         movw    $tbd, pb + 8
@@ -1478,14 +1588,10 @@ test_undi_raw:
         movl    server_ip, %eax
         call    put_ip
         call    crlf
-
+        incw    arp_tx
         movl    0x46c, %eax
-        movl    %eax, t0
-        movw    $0, isr_polls
-        movw    $0, isr_tx
-        movw    $0, isr_rx
-        movw    $0, isr_lines
-        movb    $0, arp_found
+        movl    %eax, t1
+
 1:      call    pbclr
         movw    $1, pb + 2                      # IN_START
         movw    $0x14, %bx
@@ -1603,7 +1709,16 @@ test_undi_raw:
         movl    0x46c, %eax
         subl    t0, %eax
         cmpl    $TICKS_3S, %eax
+        jae     9f
+        testb   $LOSSY, cfg_flags
+        jz      1b
+        cmpw    $RESENDS, arp_tx
+        jae     1b
+        movl    0x46c, %eax
+        subl    t1, %eax
+        cmpl    $TICKS_1S, %eax
         jb      1b
+        jmp     12b
 9:      call    pinl
         .asciz  "apitest: ARP "
         cmpb    $0, arp_found
@@ -1632,6 +1747,10 @@ test_undi_raw:
         call    pinl
         .asciz  " receive="
         movw    isr_rx, %ax
+        call    hex16
+        call    pinl
+        .asciz  " requests="
+        movw    arp_tx, %ax
         call    hex16
         call    crlf
         ret
@@ -1939,6 +2058,13 @@ t_first:        .word 0
 t_last:         .word 0
 tftp_psize:     .word 0
 sum16:          .word 0
+rf_name:        .word 0
+        .balign 4
+rf_size:        .long 0
+crc:            .long 0
+t1:             .long 0
+writes:         .word 0
+arp_tx:         .word 0
 tries:          .word 0
 isr_polls:      .word 0
 isr_tx:         .word 0
