@@ -339,6 +339,25 @@ fn siaddr_and_file_field_alone_and_dns_name_in_66() {
         ServerAddr::Name(n) => assert_eq!(n.as_str(), "tftp.lab"),
         other => panic!("{other:?}"),
     }
+
+    // a long name (a 200-byte FQDN) arrives whole, not cut
+    let long = format!(
+        "{}.boot.example.org",
+        "a".repeat(63) + "." + &"b".repeat(63) + "." + &"c".repeat(50)
+    );
+    let mut c = client(Timing::Spec);
+    let ack = Reply::dhcp(ACK, DHCP_SRV, OUR_IP)
+        .opt(code::TFTP_SERVER_NAME, long.as_bytes())
+        .file(b"boot.0");
+    to_ack(
+        &mut c,
+        &[(DHCP_SRV, Reply::dhcp(OFFER, DHCP_SRV, OUR_IP))],
+        ack,
+    );
+    match done(&c).tftp_server {
+        ServerAddr::Name(n) => assert_eq!(n.as_str(), long),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -148,11 +148,15 @@ impl fmt::Display for Source {
 /// A TFTP server as named by DHCP: an address, or a DNS name (option 66) for the caller to
 /// resolve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// A name may be as long as option 66 allows (255 bytes; DNS names up to 253): one value per
+// DHCP outcome, never in an array, so the size difference to `Ip` costs nothing worth boxing
+// (there is no allocator).
+#[allow(clippy::large_enum_variant)]
 pub enum ServerAddr {
     /// An IPv4 address.
     Ip(Ipv4Addr),
     /// A host name from option 66.
-    Name(FixedBuf<64>),
+    Name(FixedBuf<255>),
 }
 
 impl fmt::Display for ServerAddr {
