@@ -207,7 +207,13 @@ impl PxeStack {
         }
         let mut cfg = self.cfg.tftp;
         let blk = usize::from(cfg.blksize.max(MIN_PACKET_SIZE));
-        cfg.windowsize = cfg.windowsize.clamp(1, (TFTP_RING / blk).max(1) as u16);
+        // A whole window must fit beside less than one PacketSize of unread data: TFTP_READ
+        // holds the ACK back while the ring lacks room for a window, and an NBP waiting in
+        // TFTP_READ for its next packet cannot free any. Without this headroom a lost block
+        // with fewer than PacketSize bytes in the ring held back every ACK (gap and timer
+        // alike) and the transfer deadlocked.
+        let room = TFTP_RING - usize::from(MAX_PACKET_SIZE);
+        cfg.windowsize = cfg.windowsize.clamp(1, (room / blk).max(1) as u16);
         if matches!(kind, Kind::Packets { .. }) {
             // TFTP_READ holds the ACK back while the ring is full: leave the server its own
             // (longer) resend timer rather than asking for 1 s (RFC 2349) and being dropped.

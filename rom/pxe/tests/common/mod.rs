@@ -281,6 +281,8 @@ pub struct Peer {
     pub transfer: Option<Transfer>,
     pub rrqs: Vec<Vec<(String, String)>>,
     pub answer_arp: bool,
+    /// DATA blocks lost on the wire the first time they are sent.
+    pub lose_once: Vec<u16>,
     next_tid: u16,
 }
 
@@ -293,6 +295,7 @@ impl Peer {
             transfer: None,
             rrqs: Vec::new(),
             answer_arp: true,
+            lose_once: Vec::new(),
             next_tid: 0x9000,
         }
     }
@@ -391,6 +394,7 @@ impl Peer {
         let Some(t) = self.transfer.as_ref() else {
             return vec![];
         };
+        let lose = &mut self.lose_once;
         let mut out = Vec::new();
         for b in 1..=t.window {
             let block = usize::from(acked) + usize::from(b);
@@ -402,7 +406,11 @@ impl Peer {
             let mut d = vec![0, 3];
             d.extend_from_slice(&(block as u16).to_be_bytes());
             d.extend_from_slice(&t.data[start..end]);
-            out.push(udp_frame(OUR_MAC, (PEER_IP, t.tid), t.client, &d));
+            if let Some(i) = lose.iter().position(|&l| usize::from(l) == block) {
+                lose.remove(i);
+            } else {
+                out.push(udp_frame(OUR_MAC, (PEER_IP, t.tid), t.client, &d));
+            }
             if end - start < t.blksize {
                 break;
             }
