@@ -25,21 +25,7 @@ pub fn sum16(bytes: &[u8]) -> u32 {
     bytes.iter().map(|&b| b as u32).sum::<u32>() & 0xffff
 }
 
-/// CRC-32 (IEEE 802.3 polynomial, reflected, init and final XOR FFFFFFFFh), as apitest.0's
-/// `crc=` and softpxe's test_file check compute it.
-pub fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |mut crc, &b| {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                0xedb8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
-        }
-        crc
-    })
-}
+pub use crate::crc32;
 
 /// Header offset of the flags (u16; docs/api-test-nbp.md, "Image header").
 pub const HDR_FLAGS: usize = 0x10;

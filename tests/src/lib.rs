@@ -243,6 +243,49 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// CRC-32 (IEEE 802.3 polynomial, reflected, init and final XOR FFFFFFFFh), as softpxe's
+/// `test_file` summary and apitest.0's `crc=` compute it.
+pub fn crc32(data: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut t = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    };
+    !data.iter().fold(!0u32, |c, &b| {
+        TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8)
+    })
+}
+
+/// Writes `len` bytes of a pattern without short repeats (xorshift) to `path` for the TFTP
+/// tests; returns their CRC-32.
+pub fn pattern_file(path: &Path, len: usize) -> Result<u32> {
+    let mut x: u32 = 0x1234_5678;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    fs::write(path, &data).with_context(|| format!("writing {}", path.display()))?;
+    Ok(crc32(&data))
+}
+
 /// Writes `dir/boot.img`: a floppy with `timing = fast` and whatever `f` sets, built by the
 /// builder's library (overwriting a previous one).
 pub fn floppy_fast(dir: &Path, f: impl FnOnce(&mut softpxe_settings::Settings)) -> Result<PathBuf> {

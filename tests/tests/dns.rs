@@ -4,10 +4,9 @@
 //! test NBP from tftpd-hpa on 10.99.0.2. Option 66 as a name, an unknown name with a usable
 //! siaddr (warning, fallback), and `next_server` as a name with a static address and `dns =`.
 use anyhow::{ensure, Context, Result};
-use softpxe::BuildOptions;
-use softpxe_settings::{Key, Settings, Timing};
+use softpxe_settings::Key;
 use softpxe_tests::lan::{Host, Lan, Server};
-use softpxe_tests::{test_nbp, Qemu, Run, Wait};
+use softpxe_tests::{floppy_fast, test_nbp, Qemu, Run, Wait};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,16 +25,6 @@ const DNS_ARGS: [&str; 6] = [
     "--host-record=bootsrv.lan,10.99.0.2",
 ];
 const RANGE: &str = "--dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h";
-
-fn floppy(dir: &Path, f: impl FnOnce(&mut Settings)) -> Result<PathBuf> {
-    let mut o = BuildOptions::default();
-    o.settings.timing = Some(Timing::Fast);
-    f(&mut o.settings);
-    let path = dir.join("boot.img");
-    let bytes = softpxe::build_floppy(&o)?;
-    softpxe::write_image_file(&path, &bytes, true)?;
-    Ok(path)
-}
 
 fn tftp_root(dir: &Path) -> Result<PathBuf> {
     let root = dir.join("tftp");
@@ -81,7 +70,7 @@ fn lan_option_66_host_name_is_resolved() -> Result<()> {
         &["--dhcp-option=66,bootsrv.lan", "--dhcp-option=67,testnbp.0"],
     )?;
     let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
-    let img = floppy(lan.dir(), |_| {})?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     let run = boot(&lan, &img)?;
     run.expect("DNS: bootsrv.lan via 10.99.0.1")?
         .expect("DNS: bootsrv.lan is 10.99.0.2")?
@@ -107,7 +96,7 @@ fn lan_option_66_short_name_is_qualified_with_option_15() -> Result<()> {
         ],
     )?;
     let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
-    let img = floppy(lan.dir(), |_| {})?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     let run = boot(&lan, &img)?;
     run.expect("DNS: bootsrv via 10.99.0.1")?
         .expect("DNS: asking for bootsrv.lan")?
@@ -126,7 +115,7 @@ fn lan_option_66_unknown_name_falls_back_to_siaddr() -> Result<()> {
     let tftp = tftp_root(lan.dir())?;
     let dhcp = dhcp_with_dns(&lan, &["--dhcp-boot=testnbp.0,nosuch.lan,10.99.0.2"])?;
     let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
-    let img = floppy(lan.dir(), |_| {})?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     let run = boot(&lan, &img)?;
     run.expect("DNS: 10.99.0.1: no such name (NXDOMAIN)")?;
     let warning = run
@@ -152,7 +141,7 @@ fn lan_static_next_server_name_with_dns_setting() -> Result<()> {
     let tftp = tftp_root(lan.dir())?;
     let dns = lan.dnsmasq(Host::Dhcp, &DNS_ARGS)?;
     let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
-    let img = floppy(lan.dir(), |s| {
+    let img = floppy_fast(lan.dir(), |s| {
         s.set(Key::Ip, b"10.99.0.50/24").unwrap();
         s.set(Key::NextServer, b"bootsrv.lan").unwrap();
         s.set(Key::Dns, b"10.99.0.1").unwrap();
@@ -176,7 +165,7 @@ fn lan_static_next_server_name_with_dns_setting() -> Result<()> {
 fn lan_static_unknown_next_server_is_pxe_e3c() -> Result<()> {
     let lan = Lan::new("lan-dns-static-e3c")?;
     let _dns = lan.dnsmasq(Host::Dhcp, &DNS_ARGS)?;
-    let img = floppy(lan.dir(), |s| {
+    let img = floppy_fast(lan.dir(), |s| {
         s.set(Key::Ip, b"10.99.0.50/24").unwrap();
         s.set(Key::NextServer, b"nosuch.lan").unwrap();
         s.set(Key::Dns, b"10.99.0.1").unwrap();

@@ -9,7 +9,7 @@
 use anyhow::{ensure, Context, Result};
 use softpxe_settings::Text;
 use softpxe_tests::lan::{Faults, Host, Lan, LossConfig, GUEST_MAC};
-use softpxe_tests::{floppy_fast, nbps, test_nbp, Qemu, Run, Wait};
+use softpxe_tests::{floppy_fast, nbps, pattern_file, test_nbp, Qemu, Run, Wait};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -54,35 +54,6 @@ fn guest(lan: &Lan, img: &Path, wait: &Wait) -> Result<Run> {
             &format!("unix:{}/mon.sock,server,nowait", lan.dir().display()),
         ])
         .run(wait)
-}
-
-/// A pattern file of `len` bytes; returns its CRC-32.
-fn pattern_file(path: &Path, len: usize) -> Result<u32> {
-    let mut x: u32 = 0x2545_f491;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
-    fs::write(path, &data)?;
-    Ok(crc32(&data))
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    !data.iter().fold(!0u32, |mut c, &b| {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-        c
-    })
 }
 
 fn line<'a>(run: &'a Run, prefix: &str) -> Result<&'a str> {

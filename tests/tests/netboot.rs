@@ -6,7 +6,7 @@ use anyhow::{ensure, Context, Result};
 use softpxe::BuildOptions;
 use softpxe_settings::{Text, Timing};
 use softpxe_tests::lan::{self, Host, Lan};
-use softpxe_tests::{run_dir, test_nbp, Qemu, Run, Wait};
+use softpxe_tests::{pattern_file, run_dir, test_nbp, Qemu, Run, Wait};
 use std::fs;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
@@ -317,37 +317,6 @@ fn lan_missing_boot_file_shows_the_server_error() -> Result<()> {
     Ok(())
 }
 
-fn big_file(path: &Path, len: usize) -> Result<u32> {
-    let mut data = vec![0u8; len];
-    let mut x: u32 = 0x1234_5678;
-    for b in data.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        *b = x as u8;
-    }
-    fs::write(path, &data)?;
-    Ok(crc32(&data))
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut table = [0u32; 256];
-    for (i, t) in table.iter_mut().enumerate() {
-        let mut c = i as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-        *t = c;
-    }
-    !data.iter().fold(!0u32, |c, &b| {
-        table[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8)
-    })
-}
-
 /// The test_file line: (bytes, ms, crc, windowsize).
 fn test_file_line(run: &Run) -> Result<String> {
     run.serial
@@ -364,7 +333,7 @@ fn lan_windowsize_with_atftpd_and_fallback_with_dnsmasq() -> Result<()> {
     for (server, windowed) in [("atftpd", true), ("dnsmasq", false)] {
         let lan = Lan::new(&format!("lan-window-{server}"))?;
         let tftp = tftp_root(lan.dir())?;
-        let crc = big_file(&tftp.join("big.bin"), 16 << 20)?;
+        let crc = pattern_file(&tftp.join("big.bin"), 16 << 20)?;
         if windowed {
             lan.dnsmasq(
                 Host::Dhcp,

@@ -17,7 +17,7 @@ use anyhow::{bail, ensure, Context, Result};
 use softpxe::BuildOptions;
 use softpxe_settings::Text;
 use softpxe_tests::lan::{Faults, Host, Lan, LinkStats, LossConfig, GUEST_MAC};
-use softpxe_tests::{nbps, repo_root, test_nbp, Qemu, Run, Wait};
+use softpxe_tests::{crc32, nbps, repo_root, test_nbp, Qemu, Run, Wait};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -95,24 +95,6 @@ const SERVER: &str = "10.99.0.2";
 /// The pattern of the large file, and its CRC-32 (IEEE, as softpxe prints it).
 fn big_file(size: usize) -> Vec<u8> {
     (0..size).map(|i| (i * 7 + i / 4093) as u8).collect()
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut table = [0u32; 256];
-    for (i, t) in table.iter_mut().enumerate() {
-        let mut c = i as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-        *t = c;
-    }
-    !data.iter().fold(!0u32, |c, &b| {
-        table[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8)
-    })
 }
 
 /// Writes the TFTP root for `load`; returns it, the DHCP boot file and the file to time.
