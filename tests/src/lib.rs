@@ -188,6 +188,13 @@ pub(crate) fn supervise(
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+    // The last read may hold what an earlier one cut mid-line (a failure text can match before
+    // the whole marker line is in the file): look for the markers once more in it.
+    for (i, m) in wait.markers.iter().enumerate() {
+        if marker_times[i].is_none() && serial.contains(m.as_str()) {
+            marker_times[i] = Some(start.elapsed());
+        }
+    }
     let run = Run {
         name: name.to_string(),
         serial,
