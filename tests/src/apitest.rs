@@ -27,7 +27,9 @@ pub fn sum16(bytes: &[u8]) -> u32 {
 
 pub use crate::crc32;
 
+mod host;
 mod rxfilter;
+pub use host::{echo_loop, tftp_root, Echo, HDR_SRC_PORT, HDR_UDP_PORT, SRC_PORT};
 pub use rxfilter::{check_rx_filter, rx_phase, RX_GROUPS, RX_NEW_MAC};
 
 /// Header offset of the flags (u16; docs/api-test-nbp.md, "Image header").

@@ -11,23 +11,19 @@
 //!    responder in the same namespace (this test binary re-executed there).
 use anyhow::{bail, ensure, Context, Result};
 use softpxe_tests::apitest::{
-    check_api, check_rx_filter, data, Expect, Report, DATA_FILE, DONE, RX_GROUPS, RX_NEW_MAC,
+    check_api, check_rx_filter, echo_loop, tftp_root, Echo, Expect, Report, DONE, RX_GROUPS,
+    RX_NEW_MAC, SRC_PORT,
 };
 use softpxe_tests::lan::{Host, Lan};
-use softpxe_tests::{api_test_nbp, run_dir, Qemu, Wait};
+use softpxe_tests::{run_dir, Qemu, Wait};
 use std::fs;
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 /// Offsets in apitest.0's header (see apitest.s).
-const HDR_FLAGS: usize = 0x10;
-const HDR_UDP_PORT: usize = 0x12;
-const HDR_SRC_PORT: usize = 0x14;
-const SRC_PORT: u16 = 4000;
 
 const ECHO_HELPER_TEST: &str = "api_nbp_udp_echo_helper";
 const ECHO_PORT_ENV: &str = "SOFTPXE_APITEST_ECHO_PORT";
@@ -40,73 +36,6 @@ const TO_NEW_MAC: &str = "10.99.0.251";
 const TO_OLD_MAC: &str = "10.99.0.252";
 
 // --- host side ----------------------------------------------------------------------------------
-
-/// A TFTP root with apitest.0 (header patched: UDP echo port, flags) and apitest.dat.
-fn tftp_root(dir: &Path, echo_port: u16, flags: u16) -> Result<std::path::PathBuf> {
-    let root = dir.join("tftp");
-    fs::create_dir_all(&root)?;
-    let mut nbp = fs::read(api_test_nbp()).context("reading apitest.0")?;
-    ensure!(&nbp[8..16] == b"SPXAPIT1", "apitest.0 has no header");
-    nbp[HDR_FLAGS..HDR_FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
-    nbp[HDR_UDP_PORT..HDR_UDP_PORT + 2].copy_from_slice(&echo_port.to_le_bytes());
-    nbp[HDR_SRC_PORT..HDR_SRC_PORT + 2].copy_from_slice(&SRC_PORT.to_le_bytes());
-    fs::write(root.join("apitest.0"), nbp)?;
-    fs::write(root.join(DATA_FILE), data())?;
-    Ok(root)
-}
-
-/// A UDP echo on a thread of this process until dropped.
-struct Echo {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<u32>>,
-}
-
-impl Echo {
-    fn start(bind: &str) -> Result<Echo> {
-        let sock = UdpSocket::bind(bind).with_context(|| format!("binding {bind}"))?;
-        sock.set_read_timeout(Some(Duration::from_millis(100)))?;
-        let port = sock.local_addr()?.port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || echo_loop(&sock, &flag, Duration::from_secs(600)));
-        Ok(Echo {
-            port,
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    /// Stops the thread; returns how many datagrams it echoed.
-    fn finish(mut self) -> u32 {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread
-            .take()
-            .map(|t| t.join().unwrap_or(0))
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Echo {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn echo_loop(sock: &UdpSocket, stop: &AtomicBool, limit: Duration) -> u32 {
-    let start = Instant::now();
-    let mut buf = [0u8; 2048];
-    let mut echoed = 0;
-    while !stop.load(Ordering::Relaxed) && start.elapsed() < limit {
-        if let Ok((n, from)) = sock.recv_from(&mut buf) {
-            eprintln!("udp echo: {n} bytes from {from}");
-            if sock.send_to(&buf[..n], from).is_ok() {
-                echoed += 1;
-            }
-        }
-    }
-    echoed
-}
 
 /// Not a test of its own: the LAN test re-executes this binary with this test selected inside
 /// the boot host's namespace to run a UDP echo responder there.

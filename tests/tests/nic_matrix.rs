@@ -1,0 +1,196 @@
+//! The NIC matrix: every driver, on the QEMU model(s) that emulate its chip (`-cpu pentium`,
+//! the model's option ROM removed), boots the test NBP over QEMU's user network, boots
+//! pxelinux.0 with a kernel and a 4 MiB initrd through the PXE API on the namespace LAN (dnsmasq
+//! DHCP + TFTP, its log proving the files went out), and runs the API test NBP (apitest.0,
+//! every PXE 2.1 call checked). One line per NIC in [`matrix!`]; docs/drivers.md carries the
+//! table [`matrix_table`] makes from the same list (`nic_matrix_table_in_docs` checks it;
+//! `SOFTPXE_BLESS=1` rewrites it).
+use anyhow::{ensure, Context, Result};
+use softpxe_tests::apitest::{check_api, tftp_root, Echo, Expect, DONE};
+use softpxe_tests::lan::{Host, Lan};
+use softpxe_tests::{floppy_fast, nbps, repo_root, run_dir, test_nbp, Qemu, Wait};
+use std::fs;
+use std::time::Duration;
+
+/// Initrd size for the pxelinux case: big enough for thousands of API reads, small enough for
+/// the slowest (programmed-I/O) card in the regular suite.
+const INITRD: usize = 4 << 20;
+
+/// One row of the matrix.
+struct Nic {
+    /// Test-name suffix.
+    name: &'static str,
+    /// QEMU `-device` model (with properties).
+    model: &'static str,
+    /// PCI vendor and device apitest.0 must see (upper-case hex).
+    ids: (&'static str, &'static str),
+    /// The softpxe driver that takes it.
+    driver: &'static str,
+}
+
+fn file_name(nic: &Nic, case: &str) -> String {
+    format!("matrix-{case}-{}", nic.name)
+}
+
+/// The test NBP over QEMU's user network (slirp DHCP + TFTP).
+fn test_nbp_user_net(nic: &Nic) -> Result<()> {
+    let name = file_name(nic, "testnbp");
+    let dir = run_dir(&format!("{name}-files"))?;
+    let img = floppy_fast(&dir, |_| {})?;
+    let tftp = dir.join("tftp");
+    fs::create_dir_all(&tftp)?;
+    fs::copy(test_nbp(), tftp.join("testnbp.0")).context("copying the test NBP")?;
+    let run = Qemu::bios(&name)
+        .floppy(&img)
+        .nic_user_tftp(nic.model, &tftp, "testnbp.0")
+        .run(&Wait::for_markers(
+            &[
+                "testnbp: image intact",
+                "softpxe: the NBP returned (AX=0000)",
+            ],
+            Duration::from_secs(120),
+        ))?;
+    run.expect(&format!("({} at ", nic.driver))?
+        .expect("CLIENT IP: 10.0.2.15")?
+        .expect("testnbp: PXENV+ at ES:BX")?;
+    eprintln!("{name}: {:.2} s", run.elapsed.as_secs_f64());
+    Ok(())
+}
+
+/// pxelinux.0 → ldlinux.c32 → kernel + initrd, all through softpxe's PXE UDP API.
+fn pxelinux_kernel_initrd(nic: &Nic) -> Result<()> {
+    let name = file_name(nic, "pxelinux");
+    let lan = Lan::new(&name)?;
+    let root = nbps::syslinux_root(lan.dir(), "pxelinux.0", "linux", INITRD)?;
+    let tftp = format!("--tftp-root={}", root.display());
+    let d = lan.dnsmasq(
+        Host::Dhcp,
+        &[
+            "--dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h",
+            "--enable-tftp",
+            &tftp,
+            "--dhcp-boot=pxelinux.0",
+        ],
+    )?;
+    let log = d.log_path().context("dnsmasq has a log")?.to_path_buf();
+    let img = floppy_fast(lan.dir(), |_| {})?;
+    let sent = |f: &str| format!("sent {}/{f}", root.display());
+    let run = Qemu::bios(&name)
+        .lan(&lan)
+        .memory(64)
+        .floppy(&img)
+        .nic_tap(nic.model, false)
+        .run(
+            &Wait::for_markers(&["PXELINUX 6.04"], Duration::from_secs(240))
+                .and_file(&log, &sent("ldlinux.c32"))
+                .and_file(&log, &sent("vmlinuz"))
+                .and_file(&log, &sent("initrd.img")),
+        )?;
+    run.expect(&format!("({} at ", nic.driver))?;
+    let t = |i: usize| run.marker_times[i].map(|d| d.as_secs_f64());
+    let (Some(kernel), Some(initrd)) = (t(2), t(3)) else {
+        anyhow::bail!("{name}: kernel or initrd never sent");
+    };
+    let secs = (initrd - kernel).max(0.01);
+    eprintln!(
+        "{name}: initrd ({} KiB) through the PXE API in {secs:.2} s ({:.0} KiB/s)",
+        INITRD >> 10,
+        (INITRD >> 10) as f64 / secs
+    );
+    Ok(())
+}
+
+/// apitest.0 over QEMU's user network with the host's UDP echo.
+fn apitest_user_net(nic: &Nic) -> Result<()> {
+    let name = file_name(nic, "apitest");
+    let dir = run_dir(&format!("{name}-files"))?;
+    let echo = Echo::start("127.0.0.1:0")?;
+    let tftp = tftp_root(&dir, echo.port, 1)?;
+    let img = floppy_fast(&dir, |_| {})?;
+    let run = Qemu::bios(&name)
+        .floppy(&img)
+        .nic_user_tftp(nic.model, &tftp, "apitest.0")
+        .run(&Wait::for_markers(&[DONE], Duration::from_secs(150)))?;
+    let echoed = echo.finish();
+    ensure!(echoed > 0, "{name}: the UDP echo saw nothing");
+    let r = check_api(
+        &run,
+        &Expect {
+            client_ip: "10.0.2.15",
+            server_ip: "10.0.2.2",
+            nic: nic.ids,
+        },
+    )?;
+    r.call("UDP_READ")?
+        .ok()?
+        .expect("payload", "apitest ping")?;
+    Ok(())
+}
+
+macro_rules! matrix {
+    ($($name:ident: $model:literal, $driver:literal, ($v:literal, $d:literal);)*) => {
+        const NICS: &[Nic] = &[$(Nic { name: stringify!($name), model: $model, ids: ($v, $d), driver: $driver }),*];
+        fn nic(name: &str) -> &'static Nic {
+            NICS.iter().find(|n| n.name == name).expect("a matrix row")
+        }
+        mod test_nbp { use super::*; $( #[test] fn $name() -> Result<()> { test_nbp_user_net(nic(stringify!($name))) } )* }
+        mod pxelinux { use super::*; $( #[test] fn $name() -> Result<()> { pxelinux_kernel_initrd(nic(stringify!($name))) } )* }
+        mod apitest { use super::*; $( #[test] fn $name() -> Result<()> { apitest_user_net(nic(stringify!($name))) } )* }
+    };
+}
+
+// name: QEMU model, softpxe driver, (PCI vendor, device)
+matrix! {
+    e1000: "e1000", "e1000", ("8086", "100E");
+    rtl8139: "rtl8139", "rtl8139", ("10EC", "8139");
+    virtio: "virtio-net-pci", "virtio_net", ("1AF4", "1000");
+}
+
+/// The matrix as docs/drivers.md shows it.
+fn matrix_table() -> String {
+    let mut t = String::from(
+        "| QEMU model | driver | PCI ID | test NBP (user net) | pxelinux.0 + kernel + initrd (LAN) | apitest.0 (user net) |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for n in NICS {
+        t += &format!(
+            "| `{}` | {} | {}:{} | `test_nbp::{}` | `pxelinux::{}` | `apitest::{}` |\n",
+            n.model,
+            n.driver,
+            n.ids.0.to_lowercase(),
+            n.ids.1.to_lowercase(),
+            n.name,
+            n.name,
+            n.name
+        );
+    }
+    t
+}
+
+const BEGIN: &str = "<!-- nic-matrix: begin (generated by tests/tests/nic_matrix.rs) -->\n";
+const END: &str = "<!-- nic-matrix: end -->";
+
+#[test]
+fn nic_matrix_table_in_docs() -> Result<()> {
+    let path = repo_root().join("docs/drivers.md");
+    let doc = fs::read_to_string(&path)?;
+    let want = format!("{BEGIN}{}{END}", matrix_table());
+    let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) else {
+        anyhow::bail!("docs/drivers.md has no nic-matrix markers");
+    };
+    let have = &doc[b..e + END.len()];
+    if have == want {
+        return Ok(());
+    }
+    if std::env::var_os("SOFTPXE_BLESS").is_some() {
+        fs::write(
+            &path,
+            format!("{}{want}{}", &doc[..b], &doc[e + END.len()..]),
+        )?;
+        return Ok(());
+    }
+    anyhow::bail!(
+        "docs/drivers.md's NIC matrix differs from tests/tests/nic_matrix.rs; \
+         run `SOFTPXE_BLESS=1 cargo test -p softpxe-tests --test nic_matrix nic_matrix_table_in_docs`"
+    )
+}
