@@ -23,7 +23,6 @@ use std::process::Stdio;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-
 const ECHO_HELPER_TEST: &str = "api_nbp_udp_echo_helper";
 const ECHO_PORT_ENV: &str = "SOFTPXE_APITEST_ECHO_PORT";
 const ECHO_READY_ENV: &str = "SOFTPXE_APITEST_ECHO_READY";
