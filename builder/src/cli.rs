@@ -104,8 +104,8 @@ pub struct SettingFlags {
     /// Boot server discovery: auto, skip, broadcast, multicast, unicast
     #[arg(long, value_name = "MODE", value_parser = checked(Key::Discovery))]
     pub discovery: Option<String>,
-    /// DHCP retry timing: spec or fast
-    #[arg(long, value_name = "spec|fast", value_parser = checked(Key::Timing))]
+    /// DHCP offer collection and retries: auto (default), spec (PXE 2.1 windows) or fast
+    #[arg(long, value_name = "auto|spec|fast", value_parser = checked(Key::Timing))]
     pub timing: Option<String>,
     /// NIC to use: auto, VVVV:DDDD or BB:DD.F
     #[arg(long, value_name = "NIC", value_parser = checked(Key::Nic))]

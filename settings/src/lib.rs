@@ -50,7 +50,7 @@ pub struct Settings {
     pub dns: Option<Ipv4Addr>,
     /// PXE boot-server discovery control; default [`Discovery::Auto`].
     pub discovery: Option<Discovery>,
-    /// DHCP retry timing; default [`Timing::Spec`].
+    /// DHCP offer collection and retry timing; default [`Timing::Auto`].
     pub timing: Option<Timing>,
     /// Boot menu timeout in seconds; default: what the server says.
     pub menu_timeout: Option<u8>,
@@ -144,7 +144,7 @@ impl Key {
             Key::Gateway => "default gateway for the static address",
             Key::Dns => "DNS server for a next_server host name",
             Key::Discovery => "boot server discovery: auto, skip, broadcast, multicast, unicast",
-            Key::Timing => "DHCP retries: spec (4/8/16/32 s) or fast (1/2/4/8 s)",
+            Key::Timing => "DHCP offers and retries: auto (proceed once address + boot info are in; 4/8/16/32 s), spec (PXE 2.1 windows) or fast (1/2/4/8 s)",
             Key::MenuTimeout => "boot menu timeout in seconds, 0-255 (empty: from the server)",
             Key::Nic => "NIC to use: auto, VVVV:DDDD (PCI vendor:device) or BB:DD.F (PCI address)",
             Key::Log => "log verbosity: quiet, info, debug",

@@ -52,7 +52,7 @@ fn empty_file_gives_defaults() {
     assert_eq!(s, Settings::default());
     assert_eq!(s.vendor_class(), "PXEClient:Arch:00000:UNDI:002001");
     assert_eq!(s.discovery(), Discovery::Auto);
-    assert_eq!(s.timing(), Timing::Spec);
+    assert_eq!(s.timing(), Timing::Auto);
     assert_eq!(s.timing().retries_secs(), [4, 8, 16, 32]);
     assert_eq!(s.nic(), NicSelect::Auto);
     assert_eq!(s.log(), LogLevel::Info);
@@ -182,10 +182,12 @@ fn timing_values() {
     assert_eq!(ok("timing = fast").timing(), Timing::Fast);
     assert_eq!(Timing::Fast.retries_secs(), [1, 2, 4, 8]);
     assert_eq!(ok("timing = spec").timing, Some(Timing::Spec));
+    assert_eq!(ok("timing = AUTO").timing, Some(Timing::Auto));
+    assert_eq!(Timing::Spec.retries_secs(), [4, 8, 16, 32]);
     assert_eq!(
         err("timing = slow"),
         ErrorKind::BadChoice {
-            expected: "spec or fast"
+            expected: "auto, spec or fast"
         }
     );
 }
@@ -330,7 +332,7 @@ fn error_messages_name_key_and_value() {
     );
     assert_eq!(
         msgs[1],
-        "line 2: \"timing\" = \"slow\": expected spec or fast"
+        "line 2: \"timing\" = \"slow\": expected auto, spec or fast"
     );
     assert!(msgs[2].starts_with("line 3: \"boot_file\" = \"\\xff\\xfe\": only printable ASCII"));
 }

@@ -185,9 +185,14 @@ keyword_enum!(
 
 keyword_enum!(
     /// `timing`: DHCP retransmission schedule.
-    Timing, "spec or fast", {
-    /// PXE 2.1: retries at 4, 8, 16, 32 seconds (the default).
+    Timing, "auto, spec or fast", {
+    /// Retries at 4, 8, 16, 32 seconds; the offer collection ends as soon as an address and
+    /// PXE boot information are both in hand, or 2 s after DISCOVER with an address only
+    /// (iPXE's rule). The default.
     #[default]
+    Auto = "auto",
+    /// PXE 2.1 exactly: retries at 4, 8, 16, 32 seconds, and the whole first window is
+    /// waited out unless a combined offer names a boot file.
     Spec = "spec",
     /// Retries at 1, 2, 4, 8 seconds.
     Fast = "fast",
@@ -221,7 +226,7 @@ impl Timing {
     /// DHCP retry timeouts in seconds.
     pub const fn retries_secs(self) -> [u8; 4] {
         match self {
-            Timing::Spec => [4, 8, 16, 32],
+            Timing::Auto | Timing::Spec => [4, 8, 16, 32],
             Timing::Fast => [1, 2, 4, 8],
         }
     }

@@ -32,7 +32,7 @@ pub const fn default_text(key: Key) -> Option<&'static str> {
     match key {
         Key::VendorClass => Some(DEFAULT_VENDOR_CLASS),
         Key::Discovery => Some("auto"),
-        Key::Timing => Some("spec"),
+        Key::Timing => Some("auto"),
         Key::Nic => Some("auto"),
         Key::Log => Some("info"),
         Key::TftpWindowsize => Some("16"),

@@ -102,7 +102,30 @@ fn lan_qemu(lan: &Lan, img: &Path) -> Qemu {
 /// (a) A plain DHCP server and a separate proxyDHCP/TFTP server (dnsmasq, `proxy` mode).
 #[test]
 fn lan_dhcp_plus_proxydhcp() -> Result<()> {
-    let lan = Lan::new("lan-proxydhcp")?;
+    dhcp_plus_proxy("lan-proxydhcp", Some(Timing::Fast)).map(|_| ())
+}
+
+/// The same LAN with the default settings (`timing = auto`): the REQUEST goes out as soon as
+/// both offers are in, long before the 4 s window of `timing = spec` ends (which the next test
+/// waits out). The firmware prints when it chose.
+#[test]
+fn lan_dhcp_plus_proxydhcp_default_timing_does_not_wait_out_the_window() -> Result<()> {
+    let ms = dhcp_plus_proxy("lan-proxydhcp-auto", None)?;
+    ensure!(ms < 4000, "timing auto chose after {ms} ms");
+    Ok(())
+}
+
+#[test]
+fn lan_dhcp_plus_proxydhcp_spec_timing_waits_out_the_window() -> Result<()> {
+    let ms = dhcp_plus_proxy("lan-proxydhcp-spec", Some(Timing::Spec))?;
+    ensure!(ms >= 4000, "timing spec chose after {ms} ms");
+    Ok(())
+}
+
+/// DHCP from dnsmasq on the DHCP host, proxyDHCP + TFTP from dnsmasq on the boot host;
+/// returns the milliseconds after which the firmware chose its offers.
+fn dhcp_plus_proxy(name: &str, timing: Option<Timing>) -> Result<u64> {
+    let lan = Lan::new(name)?;
     let tftp = tftp_root(lan.dir())?;
     let dhcp = lan.dnsmasq(
         Host::Dhcp,
@@ -117,11 +140,26 @@ fn lan_dhcp_plus_proxydhcp() -> Result<()> {
             &format!("--tftp-root={}", tftp.display()),
         ],
     )?;
-    let img = floppy(lan.dir(), &options(|_| {}))?;
+    let img = floppy(lan.dir(), &options(|s| s.timing = timing))?;
     let run = lan_qemu(&lan, &img).run(&nbp_wait(90))?;
     times(&run);
     run.expect("proxyDHCP offer from 10.99.0.2")?
         .expect("PROXY IP: 10.99.0.2")?;
+    let chose = run
+        .serial
+        .lines()
+        .find(|l| {
+            l.contains("chose DHCP server 10.99.0.1 and proxyDHCP 10.99.0.2 (WithProxy) after ")
+        })
+        .context("no choice of DHCP + proxy on serial")?;
+    let want = format!("(timing {:?})", timing.unwrap_or_default());
+    ensure!(chose.ends_with(&want), "{chose:?} does not end in {want}");
+    let ms: u64 = chose
+        .split(" after ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no time in {chose:?}"))?;
     let ip = client_ip(&run)?;
     dhcp.wait_log(&format!("DHCPACK(eth0) {ip}"), Duration::from_secs(3))?;
     proxy.wait_log(
@@ -132,7 +170,7 @@ fn lan_dhcp_plus_proxydhcp() -> Result<()> {
         !proxy.log().contains("DHCPACK"),
         "the proxy handed out an address"
     );
-    Ok(())
+    Ok(ms)
 }
 
 fn client_ip(run: &Run) -> Result<String> {

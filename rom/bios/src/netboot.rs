@@ -118,6 +118,7 @@ fn dhcp_conversation(
     );
     cfg.vendor_class = FixedBuf::from_slice(settings.vendor_class().as_bytes());
     cfg.timing = match settings.timing() {
+        Timing::Auto => dhcp::Timing::Auto,
         Timing::Spec => dhcp::Timing::Spec,
         Timing::Fast => dhcp::Timing::Fast,
     };
@@ -137,7 +138,9 @@ fn dhcp_conversation(
         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]
     );
     print!("DHCP.");
-    let mut client = DhcpClient::new(cfg, now());
+    let timing = cfg.timing;
+    let started = now();
+    let mut client = DhcpClient::new(cfg, started);
     let mut buf = [0u8; 1500];
     let mut configured = false;
     let mut menu_shown = false;
@@ -153,6 +156,9 @@ fn dhcp_conversation(
         }) {}
         while let Some(ev) = client.pop_event() {
             report(&ev);
+            if matches!(ev, Event::Chosen { .. }) {
+                print!(" after {} ms (timing {timing:?})", t.since(started));
+            }
         }
         if !configured {
             if let Some(lease) = client.lease() {

@@ -623,6 +623,7 @@ fn vendor_class_and_uuid_helpers() {
 fn local_menu_timeout_replaces_the_servers_prompt() {
     let mut cfg = DhcpConfig::new(MAC, XID);
     cfg.menu_timeout = Some(1);
+    cfg.timing = Timing::Spec;
     let mut c = DhcpClient::new(cfg, Instant(0));
     to_ack(
         &mut c,
@@ -647,6 +648,7 @@ fn local_discovery_override_skips_to_the_servers_file() {
         .siaddr(PROXY);
     let mut cfg = DhcpConfig::new(MAC, XID);
     cfg.discovery_set = control::USE_FILENAME;
+    cfg.timing = Timing::Spec;
     let mut c = DhcpClient::new(cfg, Instant(0));
     to_ack(
         &mut c,

@@ -12,7 +12,7 @@ use super::pxe::{MenuItems, PxeOptions};
 use super::result::{
     Boot, ChoiceReason, DhcpError, Event, Lease, OfferKind, Outcome, State, MAX_DNS_SERVERS,
 };
-use super::{DhcpConfig, CLIENT_PORT, PXE_PORT, REQUEST_MS, SERVER_PORT};
+use super::{DhcpConfig, Timing, CLIENT_PORT, PROXY_WAIT_MS, PXE_PORT, REQUEST_MS, SERVER_PORT};
 use crate::fixed::{c_str, FixedBuf, PacketCopy};
 use crate::{Instant, Ipv4Addr, Transmit, UdpMeta};
 
@@ -43,6 +43,8 @@ pub struct DhcpClient {
     pub(super) cfg: DhcpConfig,
     pub(super) state: State,
     pub(super) start: Instant,
+    /// When the current collection's first DISCOVER went out (entering `Discovering`).
+    discover_start: Instant,
     pub(super) now: Instant,
     pub(super) attempt: u8,
     pub(super) timer: Option<Instant>,
@@ -100,6 +102,7 @@ impl DhcpClient {
             cfg,
             state: State::Discovering,
             start: now,
+            discover_start: now,
             now,
             attempt: 0,
             timer: None,
@@ -358,6 +361,9 @@ impl DhcpClient {
 
     pub(super) fn enter(&mut self, state: State, now: Instant) {
         self.state = state;
+        if state == State::Discovering {
+            self.discover_start = now;
+        }
         self.attempt = 0;
         self.tx_due = true;
         self.tx_next = 0;
@@ -462,6 +468,24 @@ impl DhcpClient {
         }
         if kind == OfferKind::Combined && boot_file {
             self.choose(now);
+        } else if self.cfg.timing == Timing::Auto {
+            self.auto_collect(now);
+        }
+    }
+
+    /// [`Timing::Auto`]: end the collection once an address offer and PXE boot information
+    /// are in hand; with an address offer alone, once [`PROXY_WAIT_MS`] have passed since the
+    /// first DISCOVER (the timer is brought forward to that moment).
+    fn auto_collect(&mut self, now: Instant) {
+        let Some(d) = self.dhcp_offer.as_ref() else {
+            return;
+        };
+        let complete = self.proxy_offer.is_some() || (d.kind == OfferKind::Combined && d.boot_info);
+        let wait_end = self.discover_start.plus_ms(PROXY_WAIT_MS);
+        if complete || now >= wait_end {
+            self.choose(now);
+        } else if self.timer.is_none_or(|t| wait_end < t) {
+            self.timer = Some(wait_end);
         }
     }
 

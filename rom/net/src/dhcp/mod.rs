@@ -29,20 +29,32 @@ pub const CLIENT_PORT: u16 = 68;
 /// proxyDHCP / boot server port (PXE 2.1 §2.2.3).
 pub const PXE_PORT: u16 = 4011;
 
-/// Retry schedule profile.
+/// How offers are collected and DISCOVER is retried (`docs/net.md`, "Offer collection").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timing {
-    /// PXE 2.1: DISCOVER timeouts 4, 8, 16, 32 s.
+    /// DISCOVER timeouts 4, 8, 16, 32 s like `Spec`, but the collection ends as soon as it
+    /// cannot get better in practice: an address offer plus PXE boot information (a proxy
+    /// offer, or a combined offer carrying PXE options) ends it at once; an address offer
+    /// alone waits for a proxy until [`PROXY_WAIT_MS`] after DISCOVER was first sent (iPXE's
+    /// rule, `DHCP_DISC_PROXY_TIMEOUT_SEC` in its config/dhcp.h).
+    Auto,
+    /// PXE 2.1 §2.2.1: DISCOVER timeouts 4, 8, 16, 32 s; every window is waited out unless a
+    /// combined offer names a boot file (a later combined offer would still win).
     Spec,
-    /// Impatient: DISCOVER timeouts 1, 2, 4, 8 s (for labs and emulators).
+    /// Impatient: DISCOVER timeouts 1, 2, 4, 8 s (for labs and emulators); windows waited out.
     Fast,
 }
+
+/// With [`Timing::Auto`], how long an address offer without PXE boot information waits for a
+/// proxy offer, counted from the first DISCOVER of the collection: 2 s, as iPXE
+/// (`DHCP_DISC_PROXY_TIMEOUT_SEC`, measured from entering discovery).
+pub const PROXY_WAIT_MS: u64 = 2000;
 
 impl Timing {
     /// DISCOVER timeouts in milliseconds.
     pub const fn discover_ms(self) -> [u64; 4] {
         match self {
-            Timing::Spec => [4000, 8000, 16000, 32000],
+            Timing::Auto | Timing::Spec => [4000, 8000, 16000, 32000],
             Timing::Fast => [1000, 2000, 4000, 8000],
         }
     }
@@ -82,7 +94,7 @@ pub struct DhcpConfig {
 }
 
 impl DhcpConfig {
-    /// Defaults for an x86 BIOS PXE 2.1 client: arch 0, UNDI 2.1, spec timing, 1464-byte limit,
+    /// Defaults for an x86 BIOS PXE 2.1 client: arch 0, UNDI 2.1, auto timing, 1464-byte limit,
     /// UUID derived from the MAC.
     pub fn new(mac: [u8; 6], xid: u32) -> Self {
         DhcpConfig {
@@ -92,7 +104,7 @@ impl DhcpConfig {
             vendor_class: vendor_class(0, 2, 1),
             arch: 0,
             undi: (2, 1),
-            timing: Timing::Spec,
+            timing: Timing::Auto,
             max_message_size: 1464,
             max_restarts: 3,
             discovery_set: 0,
