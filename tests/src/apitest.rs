@@ -29,7 +29,9 @@ pub use crate::crc32;
 
 mod host;
 mod rxfilter;
-pub use host::{echo_loop, tftp_root, Echo, HDR_SRC_PORT, HDR_UDP_PORT, SRC_PORT};
+pub use host::{
+    check_softpxe_user_net, echo_loop, tftp_root, Echo, HDR_SRC_PORT, HDR_UDP_PORT, SRC_PORT,
+};
 pub use rxfilter::{check_rx_filter, rx_phase, RX_GROUPS, RX_NEW_MAC};
 
 /// Header offset of the flags (u16; docs/api-test-nbp.md, "Image header").

@@ -152,6 +152,11 @@ impl Qemu {
         .args(&self.boot)
         .args(&self.nics)
         .args(&self.extra);
+        // for looking into a failing run by hand, e.g. SOFTPXE_QEMU_ARGS='-d int -D {dir}/int.log'
+        if let Ok(more) = std::env::var("SOFTPXE_QEMU_ARGS") {
+            let d = dir.display().to_string();
+            cmd.args(more.split_whitespace().map(|a| a.replace("{dir}", &d)));
+        }
         spawn_and_supervise(&self.name, &dir, &serial, cmd, wait)
     }
 }

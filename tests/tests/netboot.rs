@@ -1,6 +1,6 @@
 //! Network boot end to end: softpxe's floppy in QEMU (`-cpu pentium`, NIC option ROMs removed)
-//! fetches and starts the test NBP — over QEMU's user network for each driver, and over a private
-//! namespace LAN with real dnsmasq / tftpd-hpa / atftpd for the PXE scenarios (proxyDHCP, option
+//! fetches and starts the test NBP over a private namespace LAN (each driver on QEMU's user
+//! network: tests/tests/nic_matrix.rs) with real dnsmasq / tftpd-hpa / atftpd for the PXE scenarios (proxyDHCP, option
 //! 66/67, boot menu, no DHCP, missing file, windowsize). Asserts on COM1 and the servers' logs.
 use anyhow::{ensure, Context, Result};
 use softpxe::BuildOptions;
@@ -53,42 +53,6 @@ fn times(run: &Run) {
         run.marker_times,
         run.elapsed.as_secs_f64()
     );
-}
-
-fn user_net(model: &str) -> Result<()> {
-    let name = format!("user-net-{}", model.replace([',', '='], "-"));
-    let dir = run_dir(&format!("{name}-files"))?;
-    let img = floppy(&dir, &options(|_| {}))?;
-    let tftp = tftp_root(&dir)?;
-    let run = Qemu::bios(&name)
-        .floppy(&img)
-        .nic_user_tftp(model, &tftp, "testnbp.0")
-        .run(&nbp_wait(90))?;
-    times(&run);
-    run.expect("CLIENT IP: 10.0.2.15")?
-        .expect("TFTP IP: 10.0.2.2")?
-        .expect("testnbp: PXENV+ at ES:BX")?;
-    Ok(())
-}
-
-#[test]
-fn user_net_e1000_boots_the_test_nbp() -> Result<()> {
-    user_net("e1000")
-}
-
-#[test]
-fn user_net_rtl8139_boots_the_test_nbp() -> Result<()> {
-    user_net("rtl8139")
-}
-
-#[test]
-fn user_net_virtio_legacy_boots_the_test_nbp() -> Result<()> {
-    user_net("virtio-net-pci")
-}
-
-#[test]
-fn user_net_virtio_modern_boots_the_test_nbp() -> Result<()> {
-    user_net("virtio-net-pci,disable-legacy=on")
 }
 
 /// A QEMU on `lan` booting softpxe from a floppy with an e1000 (ROM removed).

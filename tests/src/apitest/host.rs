@@ -1,6 +1,7 @@
 //! The host side of an apitest.0 run: its TFTP root (header patched) and a UDP echo.
-use super::{data, DATA_FILE, HDR_FLAGS};
+use super::{check_api, data, Expect, Report, DATA_FILE, HDR_FLAGS};
 use crate::api_test_nbp;
+use crate::Run;
 use anyhow::{ensure, Context, Result};
 use std::fs;
 use std::net::UdpSocket;
@@ -84,4 +85,66 @@ pub fn echo_loop(sock: &UdpSocket, stop: &AtomicBool, limit: Duration) -> u32 {
         }
     }
     echoed
+}
+
+/// What every apitest.0 run through softpxe on QEMU's user network must show, beyond
+/// [`check_api`]: the UDP echo answered, no IRQ (polled UNDI), SET_STATION_ADDRESS taken,
+/// 40:13 left alone by STOP_UNDI, the core hidden from E820. `nic`: PCI vendor and device.
+pub fn check_softpxe_user_net(run: &Run, nic: (&str, &str)) -> Result<Report> {
+    let r = check_api(
+        run,
+        &Expect {
+            client_ip: "10.0.2.15",
+            server_ip: "10.0.2.2",
+            nic,
+        },
+    )?;
+    r.call("UDP_READ")?
+        .ok()?
+        .expect("payload", "apitest ping")?
+        .expect("src_ip", "10.0.2.2")?
+        .expect("dest_ip", "10.0.2.15")?
+        .expect_hex("d_port", SRC_PORT as u32)?;
+    // softpxe hides its core from the memory map and reports no IRQ (polled UNDI)
+    r.call("UNDI_GET_INFORMATION")?.expect_hex("irq", 0)?;
+    // softpxe takes the station address while open (iPXE answers INVALID_STATE)
+    r.call("UNDI_SET_STATION_ADDRESS")?.ok()?;
+    // STOP_UNDI took the hooks off and left 40:13 for the NBP to raise (PXE 2.1 §4.4.6;
+    // tests/tests/unload.rs shows pxelinux and ipxe.pxe doing it)
+    let kept = run
+        .serial
+        .lines()
+        .find_map(|l| l.split(" -> ").nth(1)?.split(" KiB").next())
+        .context("no base memory line in the banner")?;
+    let after = r.line("apitest: base memory after unload ")?;
+    ensure!(
+        after.contains(&format!(" {kept} KiB")),
+        "40:13 changed by STOP_UNDI (softpxe left {kept} KiB): {after}"
+    );
+    let core = run
+        .serial
+        .lines()
+        .find_map(|l| l.strip_prefix("softpxe: core at "))
+        .and_then(|r| u64::from_str_radix(&r[..8], 16).ok())
+        .context("no core address")?;
+    for line in run
+        .serial
+        .lines()
+        .filter(|l| l.starts_with("apitest: E820 base=") && l.ends_with("type=00000001"))
+    {
+        let field = |k: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(k))
+                .and_then(|v| u64::from_str_radix(v, 16).ok())
+        };
+        let (base, len) = (
+            field("base=").context("base")?,
+            field("length=").context("length")?,
+        );
+        ensure!(
+            base + len <= core || base >= core,
+            "E820 RAM {line} covers the core at {core:x}"
+        );
+    }
+    Ok(r)
 }
