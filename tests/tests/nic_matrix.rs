@@ -144,6 +144,7 @@ matrix! {
     e1000: "e1000", "e1000", ("8086", "100E");
     rtl8139: "rtl8139", "rtl8139", ("10EC", "8139");
     virtio: "virtio-net-pci", "virtio_net", ("1AF4", "1000");
+    pcnet: "pcnet", "pcnet", ("1022", "2000");
 }
 
 /// The matrix as docs/drivers.md shows it.
