@@ -48,6 +48,7 @@ pub const TX_COUNT: usize = 8;
 const RX_LOG2: u8 = 4;
 const TX_LOG2: u8 = 3;
 const _: () = assert!(1 << RX_LOG2 == RX_COUNT && 1 << TX_LOG2 == TX_COUNT);
+const _: () = assert!(MAX_FRAME_LEN + FCS_LEN <= BUF_SIZE);
 /// Buffer size per descriptor: a 1518-byte frame and its FCS.
 pub const BUF_SIZE: usize = 1536;
 const FCS_LEN: usize = 4;
@@ -57,7 +58,7 @@ const TX_RING: usize = RX_RING + RX_COUNT * DESC_SIZE;
 const RX_BUFS: usize = TX_RING + TX_COUNT * DESC_SIZE;
 const TX_BUFS: usize = RX_BUFS + RX_COUNT * BUF_SIZE;
 const DMA_SIZE: usize = TX_BUFS + TX_COUNT * BUF_SIZE;
-const _: () = assert!(RX_RING >= INIT_BLOCK + init::LEN && RX_BUFS % 16 == 0);
+const _: () = assert!(RX_RING >= INIT_BLOCK + init::LEN && RX_BUFS.is_multiple_of(16));
 
 const RESET_TIMEOUT_US: u64 = 10_000;
 const INIT_TIMEOUT_US: u64 = 100_000;
@@ -185,7 +186,11 @@ impl Pcnet {
         }
         for i in 0..TX_COUNT {
             let d = TX_RING + i * DESC_SIZE;
-            hal.dma_write32(dma, d + DESC_ADDR, dma.phys_at(TX_BUFS + i * BUF_SIZE) as u32);
+            hal.dma_write32(
+                dma,
+                d + DESC_ADDR,
+                dma.phys_at(TX_BUFS + i * BUF_SIZE) as u32,
+            );
             // Not owned, but BCNT's ONES must be there: QEMU checks them on every ring poll.
             hal.dma_write32(dma, d + DESC_CTRL, bcnt(MIN_FRAME_LEN));
             hal.dma_write32(dma, d + DESC_MISC, 0);
@@ -200,7 +205,11 @@ impl Pcnet {
     /// Hands receive descriptor `i` (back) to the chip: address, RMD2 cleared, then OWN.
     fn give_rx<H: Hal + ?Sized>(&self, hal: &mut H, dma: &DmaRegion, i: usize) {
         let d = RX_RING + i * DESC_SIZE;
-        hal.dma_write32(dma, d + DESC_ADDR, dma.phys_at(RX_BUFS + i * BUF_SIZE) as u32);
+        hal.dma_write32(
+            dma,
+            d + DESC_ADDR,
+            dma.phys_at(RX_BUFS + i * BUF_SIZE) as u32,
+        );
         hal.dma_write32(dma, d + DESC_MISC, 0);
         hal.dma_write32(dma, d + DESC_MISC + 4, 0);
         hal.dma_fence();
@@ -213,8 +222,7 @@ impl Pcnet {
         self.open = false;
         self.reset(hal)?;
         self.bcr_write(hal, BCR20, SWSTYLE_PCNET_PCI);
-        if self.bcr_read(hal, BCR20) & (BCR20_SSIZE32 | 0xFF) != BCR20_SSIZE32 | SWSTYLE_PCNET_PCI
-        {
+        if self.bcr_read(hal, BCR20) & (BCR20_SSIZE32 | 0xFF) != BCR20_SSIZE32 | SWSTYLE_PCNET_PCI {
             return Err(NicError::DeviceRefused);
         }
         self.csr_write(hal, CSR3, CSR3_MASK_ALL);
@@ -348,12 +356,15 @@ impl Nic for Pcnet {
             let zeros = [0u8; MIN_FRAME_LEN];
             hal.dma_write_bytes(&dma, buf + frame.len(), &zeros[frame.len()..]);
         }
-        debug_assert!(len <= MAX_FRAME_LEN && len <= BUF_SIZE);
         hal.dma_write32(&dma, desc + DESC_ADDR, dma.phys_at(buf) as u32);
         hal.dma_write32(&dma, desc + DESC_MISC, 0);
         hal.dma_fence();
         let status = TxStatus::OWN | TxStatus::STP | TxStatus::ENP;
-        hal.dma_write32(&dma, desc + DESC_CTRL, u32::from(status.bits()) << 16 | bcnt(len));
+        hal.dma_write32(
+            &dma,
+            desc + DESC_CTRL,
+            u32::from(status.bits()) << 16 | bcnt(len),
+        );
         hal.dma_fence();
         self.tx_busy[slot] = true;
         self.tx_next = (slot + 1) % TX_COUNT;

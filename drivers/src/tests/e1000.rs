@@ -485,8 +485,16 @@ fn i82574_eerd_that_never_sets_done_times_out() {
         PCI,
         FakePciFunction::new(0x8086, 0x10D3, [2, 0, 0]).with_mem32_bar(0, MMIO as u32, 0x2_0000),
     );
-    hal.script_reads(Space::Mmio, MMIO + EERD, 4, &[u64::from(Eerd::DONE.bits()); 20_000]);
-    assert_eq!(E1000::new(&mut hal, PCI).err(), Some(NicError::EepromTimeout));
+    hal.script_reads(
+        Space::Mmio,
+        MMIO + EERD,
+        4,
+        &[u64::from(Eerd::DONE.bits()); 20_000],
+    );
+    assert_eq!(
+        E1000::new(&mut hal, PCI).err(),
+        Some(NicError::EepromTimeout)
+    );
 }
 
 #[test]
@@ -508,10 +516,14 @@ fn i82574_open_sets_drv_load_after_reset_and_close_clears_it() {
     });
     nic.open(&mut hal).unwrap();
     let rst = hal
-        .first_write(Space::Mmio, MMIO + CTRL, |v| v & u64::from(Ctrl::RST.bits()) != 0)
+        .first_write(Space::Mmio, MMIO + CTRL, |v| {
+            v & u64::from(Ctrl::RST.bits()) != 0
+        })
         .unwrap();
     let slu = hal
-        .first_write(Space::Mmio, MMIO + CTRL, |v| v & u64::from(Ctrl::SLU.bits()) != 0)
+        .first_write(Space::Mmio, MMIO + CTRL, |v| {
+            v & u64::from(Ctrl::SLU.bits()) != 0
+        })
         .unwrap();
     let drv = hal
         .first_write(Space::Mmio, MMIO + CTRL_EXT, |v| {
@@ -519,7 +531,10 @@ fn i82574_open_sets_drv_load_after_reset_and_close_clears_it() {
         })
         .unwrap();
     let rctl = hal.last_write(Space::Mmio, MMIO + RCTL).unwrap();
-    assert!(rst < slu && slu < drv && drv < rctl, "reset, link, DRV_LOAD, receiver");
+    assert!(
+        rst < slu && slu < drv && drv < rctl,
+        "reset, link, DRV_LOAD, receiver"
+    );
     // Legacy descriptors: RCTL.DTYP (bits 11:10) stays 00b.
     assert_eq!(reg(&hal.bus, RCTL) >> 10 & 3, 0);
     inject(&mut hal, &frame(64, 1), 0);
