@@ -19,6 +19,7 @@ pub mod filter;
 pub mod hal;
 pub mod nic;
 pub mod pci;
+pub mod pcnet;
 mod probe;
 pub mod rtl8139;
 pub mod virtio_net;

@@ -136,6 +136,8 @@ matrix! {
     rtl8139: "rtl8139", "rtl8139", ("10EC", "8139");
     virtio: "virtio-net-pci", "virtio_net", ("1AF4", "1000");
     virtio_modern: "virtio-net-pci,disable-legacy=on", "virtio_net", ("1AF4", "1041");
+    pcnet: "pcnet", "pcnet", ("1022", "2000");
+    e1000e: "e1000e", "e1000", ("8086", "10D3");
 }
 
 /// The matrix as docs/drivers.md shows it.

@@ -9,6 +9,14 @@
 //! Array (hash = address bits 47:36, RCTL.MO = 00b), RCTL.BAM accepts broadcast, RCTL.MPE all
 //! multicast and RCTL.UPE all unicast (promiscuous sets UPE, MPE and BAM: QEMU's model applies
 //! UPE to unicast only). Hash collisions are filtered out in [`Nic::receive`].
+//!
+//! The 82574L (PCIe, QEMU `e1000e`) is driven by the same code with [`Model::I82574`]: it keeps
+//! the 8254x register file, the legacy descriptors (RCTL.DTYP = 00b and RFCTL.EXTEN clear, the
+//! reset values) and RAL/RAH/MTA/RCTL/TCTL as they are. What differs (82574 GbE Controller
+//! Family datasheet 317694, §10.2.2.3 EERD, §10.2.2.5 CTRL_EXT): EERD has DONE in bit 1 and
+//! the word address in bits 15:2 (8254x: DONE bit 4, address 15:8), and CTRL_EXT.DRV_LOAD tells
+//! the manageability firmware a driver owns the port (set in `open`, cleared in `close`).
+//! MSI-X, IVAR and the interrupt moderation timers stay unused (polled, IMC all ones).
 
 pub mod regs;
 
@@ -35,7 +43,36 @@ pub const PCI_IDS: &[PciId] = &[
     PciId::new(0x8086, 0x1015, "Intel 82540EM Gigabit LOM"),
     PciId::new(0x8086, 0x1026, "Intel 82545GM Gigabit copper"),
     PciId::new(0x8086, 0x1076, "Intel 82541GI Gigabit"),
+    PciId::new(0x8086, 0x10D3, "Intel 82574L Gigabit (QEMU e1000e)"),
+    PciId::new(0x8086, 0x10F6, "Intel 82574LA Gigabit"),
 ];
+
+/// Which register-model variant a device ID selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// 8254x (PCI/PCI-X): EERD DONE bit 4, address bits 15:8.
+    I8254x,
+    /// 82574 (PCIe): EERD DONE bit 1, address bits 15:2; CTRL_EXT.DRV_LOAD.
+    I82574,
+}
+
+impl Model {
+    /// The variant of PCI device `device` (vendor 8086h).
+    pub const fn of(device: u16) -> Self {
+        match device {
+            0x10D3 | 0x10F6 => Model::I82574,
+            _ => Model::I8254x,
+        }
+    }
+
+    /// (EERD START with the word address, DONE bit) for EEPROM word `word`.
+    const fn eerd(self, word: u8) -> (u32, u32) {
+        match self {
+            Model::I8254x => (Eerd::START.bits() | (word as u32) << 8, Eerd::DONE.bits()),
+            Model::I82574 => (Eerd::START.bits() | (word as u32) << 2, EERD_DONE_82574),
+        }
+    }
+}
 
 /// Receive descriptors (RDLEN = 128 bytes, the minimum multiple of 128).
 pub const RX_COUNT: usize = 8;
@@ -58,6 +95,7 @@ const TX_TIMEOUT_US: u64 = 50_000;
 #[derive(Debug)]
 pub struct E1000 {
     pci: PciAddress,
+    model: Model,
     mmio: u64,
     mac: [u8; 6],
     station: [u8; 6],
@@ -80,8 +118,10 @@ impl E1000 {
             .filter(|&addr| addr != 0)
             .ok_or(NicError::BadBar)?;
         pci::enable(hal, pci, Command::MEMORY_SPACE);
+        let (_, device) = pci::vendor_device(hal, pci);
         let mut nic = Self {
             pci,
+            model: Model::of(device),
             mmio,
             mac: [0; 6],
             station: [0; 6],
@@ -123,13 +163,19 @@ impl E1000 {
         Ok(mac)
     }
 
-    /// Reads one EEPROM word through EERD (SDM §13.4.4).
+    /// The register-model variant in use.
+    pub fn model(&self) -> Model {
+        self.model
+    }
+
+    /// Reads one EEPROM word through EERD (SDM §13.4.4; 82574 datasheet §10.2.2.3).
     fn eeprom_read<H: Hal + ?Sized>(&self, hal: &mut H, word: u8) -> Result<u16, NicError> {
-        self.write(hal, EERD, Eerd::START.bits() | u32::from(word) << 8);
+        let (start, done_bit) = self.model.eerd(word);
+        self.write(hal, EERD, start);
         let mut value = 0;
         let done = poll_until(hal, EERD_TIMEOUT_US, |hal| {
             value = self.read(hal, EERD);
-            Eerd::from_bits_retain(value).contains(Eerd::DONE)
+            value & done_bit != 0
         });
         if done {
             Ok((value >> 16) as u16)
@@ -250,6 +296,10 @@ impl Nic for E1000 {
         let ctrl =
             (ctrl | Ctrl::SLU | Ctrl::ASDE) - (Ctrl::LRST | Ctrl::PHY_RST | Ctrl::VME | Ctrl::ILOS);
         self.write(hal, CTRL, ctrl.bits());
+        if self.model == Model::I82574 {
+            let ext = self.read(hal, CTRL_EXT);
+            self.write(hal, CTRL_EXT, ext | CTRL_EXT_DRV_LOAD);
+        }
 
         let filter_bits = self.program_filter(hal);
         self.init_rings(hal, &dma);
@@ -267,6 +317,10 @@ impl Nic for E1000 {
     fn close<H: Hal + ?Sized>(&mut self, hal: &mut H) {
         // A reset that times out still leaves RCTL/TCTL cleared and bus mastering off below.
         let _ = self.reset(hal);
+        if self.model == Model::I82574 {
+            let ext = self.read(hal, CTRL_EXT);
+            self.write(hal, CTRL_EXT, ext & !CTRL_EXT_DRV_LOAD);
+        }
         pci::disable_bus_master(hal, self.pci);
         self.open = false;
     }

@@ -15,6 +15,12 @@ pub const STATUS: u64 = 0x0008;
 pub const EECD: u64 = 0x0010;
 /// EEPROM Read (not on 82544GC/EI).
 pub const EERD: u64 = 0x0014;
+/// Extended Device Control.
+pub const CTRL_EXT: u64 = 0x0018;
+/// CTRL_EXT bit 28 on the 82574: a driver has loaded and owns the port.
+pub const CTRL_EXT_DRV_LOAD: u32 = 1 << 28;
+/// EERD DONE on the 82574 (bit 1; the word address is in bits 15:2 there).
+pub const EERD_DONE_82574: u32 = 1 << 1;
 /// Interrupt Cause Read (clears on read).
 pub const ICR: u64 = 0x00C0;
 /// Interrupt Mask Set/Read.
@@ -114,7 +120,8 @@ bitflags! {
 }
 
 bitflags! {
-    /// EERD bits (address in 15:8, data in 31:16).
+    /// EERD bits on the 8254x (address in 15:8, data in 31:16); the 82574 differs, see
+    /// [`EERD_DONE_82574`].
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Eerd: u32 {
         /// Start a read.

@@ -22,6 +22,8 @@ struct Dev {
     sent: Vec<Vec<u8>>,
     /// Stops completing transmissions (a hung transmitter).
     tx_stalled: bool,
+    /// Plays an 82574 (QEMU `e1000e`): EERD DONE in bit 1, address in bits 15:2.
+    i82574: bool,
 }
 
 fn reg(bus: &Bus, r: u64) -> u32 {
@@ -58,6 +60,15 @@ impl FakeDevice for Dev {
                 set(bus, CTRL, value & !Ctrl::RST.bits());
                 set(bus, STATUS, (Status::LU | Status::FD).bits());
                 self.load_ra(bus);
+            }
+            EERD if value & Eerd::START.bits() != 0 && self.i82574 => {
+                // QEMU's e1000e: address in 15:2, DONE bit 1, nothing for an address too big.
+                let addr = value >> 2 & 0x3FFF;
+                let v = match self.eeprom.get(addr as usize) {
+                    Some(&w) => EERD_DONE_82574 | addr << 2 | u32::from(w) << 16,
+                    None => addr << 2,
+                };
+                set(bus, EERD, v);
             }
             EERD if value & Eerd::START.bits() != 0 => {
                 let word = self.eeprom[(value >> 8 & 0xFF) as usize];
@@ -102,10 +113,11 @@ fn inject(hal: &mut FakeHal<Dev>, data: &[u8], errors: u8) -> bool {
 }
 
 fn setup(dev: Dev) -> (FakeHal<Dev>, E1000) {
+    let device = if dev.i82574 { 0x10D3 } else { 0x100E };
     let mut hal = FakeHal::new(dev, DMA_BASE_HIGH);
     hal.add_pci(
         PCI,
-        FakePciFunction::new(0x8086, 0x100E, [2, 0, 0]).with_mem32_bar(0, MMIO as u32, 0x2_0000),
+        FakePciFunction::new(0x8086, device, [2, 0, 0]).with_mem32_bar(0, MMIO as u32, 0x2_0000),
     );
     hal.device.load_ra(&mut hal.bus);
     let nic = E1000::new(&mut hal, PCI).expect("probe");
@@ -443,4 +455,97 @@ fn link_speed_and_ring_lengths() {
     set(&mut hal.bus, STATUS, 0);
     assert_eq!(nic.link_speed_bps(&mut hal), None, "no link, no speed");
     assert_eq!((nic.rx_ring_len(), nic.tx_ring_len()), (7, 8));
+}
+
+// --- 82574L (QEMU e1000e) -------------------------------------------------------------------
+
+use crate::e1000::Model;
+
+#[test]
+fn i82574_mac_from_eerd_uses_its_address_shift_and_done_bit() {
+    let (hal, nic) = setup(Dev {
+        eeprom: [0x5452, 0x1200, 0x5634],
+        i82574: true,
+        ..Dev::default()
+    });
+    assert_eq!(nic.model(), Model::I82574);
+    assert_eq!(nic.mac(), MAC);
+    // START in bit 0, word address in bits 15:2 (8254x: 15:8).
+    assert_eq!(
+        hal.writes_to(Space::Mmio, MMIO + EERD),
+        [0x0001, 0x0005, 0x0009]
+    );
+}
+
+#[test]
+fn i82574_eerd_that_never_sets_done_times_out() {
+    // An 8254x-style DONE (bit 4) is not the 82574's DONE (bit 1): the driver keeps waiting.
+    let mut hal = FakeHal::new(Dev::default(), DMA_BASE_HIGH);
+    hal.add_pci(
+        PCI,
+        FakePciFunction::new(0x8086, 0x10D3, [2, 0, 0]).with_mem32_bar(0, MMIO as u32, 0x2_0000),
+    );
+    hal.script_reads(
+        Space::Mmio,
+        MMIO + EERD,
+        4,
+        &[u64::from(Eerd::DONE.bits()); 20_000],
+    );
+    assert_eq!(
+        E1000::new(&mut hal, PCI).err(),
+        Some(NicError::EepromTimeout)
+    );
+}
+
+#[test]
+fn i8254x_and_i82574_are_told_apart_by_device_id() {
+    assert_eq!(Model::of(0x100E), Model::I8254x);
+    assert_eq!(Model::of(0x100F), Model::I8254x);
+    assert_eq!(Model::of(0x10D3), Model::I82574);
+    assert_eq!(Model::of(0x10F6), Model::I82574);
+    let (_, nic) = opened();
+    assert_eq!(nic.model(), Model::I8254x);
+}
+
+#[test]
+fn i82574_open_sets_drv_load_after_reset_and_close_clears_it() {
+    let (mut hal, mut nic) = setup(Dev {
+        ral_mac: Some(MAC),
+        i82574: true,
+        ..Dev::default()
+    });
+    nic.open(&mut hal).unwrap();
+    let rst = hal
+        .first_write(Space::Mmio, MMIO + CTRL, |v| {
+            v & u64::from(Ctrl::RST.bits()) != 0
+        })
+        .unwrap();
+    let slu = hal
+        .first_write(Space::Mmio, MMIO + CTRL, |v| {
+            v & u64::from(Ctrl::SLU.bits()) != 0
+        })
+        .unwrap();
+    let drv = hal
+        .first_write(Space::Mmio, MMIO + CTRL_EXT, |v| {
+            v & u64::from(CTRL_EXT_DRV_LOAD) != 0
+        })
+        .unwrap();
+    let rctl = hal.last_write(Space::Mmio, MMIO + RCTL).unwrap();
+    assert!(
+        rst < slu && slu < drv && drv < rctl,
+        "reset, link, DRV_LOAD, receiver"
+    );
+    // Legacy descriptors: RCTL.DTYP (bits 11:10) stays 00b.
+    assert_eq!(reg(&hal.bus, RCTL) >> 10 & 3, 0);
+    inject(&mut hal, &frame(64, 1), 0);
+    let mut buf = [0u8; 2048];
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    nic.transmit(&mut hal, &frame(60, 2)).unwrap();
+    assert_eq!(hal.device.sent, [frame(60, 2)]);
+    nic.close(&mut hal);
+    assert_eq!(reg(&hal.bus, CTRL_EXT) & CTRL_EXT_DRV_LOAD, 0);
+    assert!(!pci::command(&mut hal, PCI).contains(Command::BUS_MASTER));
+    // The 8254x never touches CTRL_EXT.
+    let (hal, _) = opened();
+    assert!(hal.writes_to(Space::Mmio, MMIO + CTRL_EXT).is_empty());
 }

@@ -3,6 +3,7 @@
 mod e1000;
 mod filter;
 mod pci;
+mod pcnet;
 mod probe;
 mod rtl8139;
 mod virtio_net;

@@ -11,6 +11,8 @@ fn qemu_models_are_in_the_tables_and_ids_are_unique() {
         (0x8086, 0x100E, "e1000"),
         (0x8086, 0x100C, "e1000"),
         (0x8086, 0x100F, "e1000"),
+        (0x8086, 0x10D3, "e1000"),
+        (0x1022, 0x2000, "pcnet"),
         (0x10EC, 0x8139, "rtl8139"),
         (0x1AF4, 0x1000, "virtio_net"),
         (0x1AF4, 0x1041, "virtio_net"),
@@ -28,7 +30,7 @@ fn qemu_models_are_in_the_tables_and_ids_are_unique() {
     for (i, id) in all.iter().enumerate() {
         assert!(!all[..i].contains(id), "{id:04x?} listed twice");
     }
-    assert_eq!(find_driver(0x8086, 0x10D3).map(|(d, _)| d.name), None);
+    assert_eq!(find_driver(0x8086, 0x1237).map(|(d, _)| d.name), None);
 }
 
 #[test]
