@@ -21,6 +21,7 @@ pub mod nic;
 pub mod pci;
 mod probe;
 pub mod rtl8139;
+pub mod tulip;
 pub mod virtio_net;
 
 #[cfg(test)]

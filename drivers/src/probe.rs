@@ -8,6 +8,7 @@ use crate::hal::Hal;
 use crate::nic::{Nic, NicError};
 use crate::pci::{self, PciAddress, PciId};
 use crate::rtl8139::{self, Rtl8139};
+use crate::tulip::{self, Tulip};
 use crate::virtio_net::{self, VirtioNet};
 
 /// One driver and the adapters it supports.
@@ -32,6 +33,10 @@ pub const DRIVERS: &[DriverInfo] = &[
     DriverInfo {
         name: "virtio_net",
         ids: virtio_net::PCI_IDS,
+    },
+    DriverInfo {
+        name: "tulip",
+        ids: tulip::PCI_IDS,
     },
 ];
 
@@ -59,6 +64,8 @@ pub enum AnyNic {
     Rtl8139(Rtl8139),
     /// virtio-net (legacy or 1.0).
     VirtioNet(VirtioNet),
+    /// DEC 21143.
+    Tulip(Tulip),
 }
 
 /// Looks at the function at `pci` and, if a driver supports it, takes it (decodes BARs, enables
@@ -71,6 +78,7 @@ pub fn probe<H: Hal + ?Sized>(hal: &mut H, pci: PciAddress) -> Result<Option<Any
     let nic = match driver.name {
         "e1000" => AnyNic::E1000(E1000::new(hal, pci)?),
         "rtl8139" => AnyNic::Rtl8139(Rtl8139::new(hal, pci)?),
+        "tulip" => AnyNic::Tulip(Tulip::new(hal, pci)?),
         _ => AnyNic::VirtioNet(VirtioNet::new(hal, pci)?),
     };
     Ok(Some(nic))
@@ -83,6 +91,7 @@ impl AnyNic {
             AnyNic::E1000(_) => "e1000",
             AnyNic::Rtl8139(_) => "rtl8139",
             AnyNic::VirtioNet(_) => "virtio_net",
+            AnyNic::Tulip(_) => "tulip",
         }
     }
 }
@@ -93,6 +102,7 @@ macro_rules! dispatch {
             AnyNic::E1000($nic) => $e,
             AnyNic::Rtl8139($nic) => $e,
             AnyNic::VirtioNet($nic) => $e,
+            AnyNic::Tulip($nic) => $e,
         }
     };
 }

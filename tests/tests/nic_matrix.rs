@@ -144,6 +144,7 @@ matrix! {
     e1000: "e1000", "e1000", ("8086", "100E");
     rtl8139: "rtl8139", "rtl8139", ("10EC", "8139");
     virtio: "virtio-net-pci", "virtio_net", ("1AF4", "1000");
+    tulip: "tulip", "tulip", ("1011", "0019");
 }
 
 /// The matrix as docs/drivers.md shows it.
