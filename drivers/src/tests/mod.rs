@@ -5,6 +5,7 @@ mod filter;
 mod pci;
 mod probe;
 mod rtl8139;
+mod tulip;
 mod virtio_net;
 
 use std::vec::Vec;

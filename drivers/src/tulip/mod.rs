@@ -187,7 +187,11 @@ impl Tulip {
         let up = r(hal, mii::BMSR) & mii::BMSR_LSTATUS != 0;
         let bmcr = r(hal, mii::BMCR);
         if bmcr & mii::BMCR_ANENABLE == 0 {
-            let speed = if bmcr & mii::BMCR_SPEED100 != 0 { 100 } else { 10 };
+            let speed = if bmcr & mii::BMCR_SPEED100 != 0 {
+                100
+            } else {
+                10
+            };
             return (up, speed, bmcr & mii::BMCR_FULLDPLX != 0);
         }
         let common = r(hal, mii::ANAR) & r(hal, mii::ANLPAR);
@@ -253,7 +257,11 @@ impl Tulip {
         }
         let mut groups = [[0u8; 6]; PERFECT_ENTRIES + 1];
         let mut g = 0;
-        for mac in f.multicast().iter().chain(f.broadcast.then_some(&BROADCAST)) {
+        for mac in f
+            .multicast()
+            .iter()
+            .chain(f.broadcast.then_some(&BROADCAST))
+        {
             groups[g] = *mac;
             g += 1;
         }
@@ -275,10 +283,20 @@ impl Tulip {
     }
 
     /// Queues a descriptor in the next transmit slot and kicks the transmitter.
-    fn queue_tx<H: Hal + ?Sized>(&mut self, hal: &mut H, dma: &DmaRegion, control: Tdes1, buf: usize) {
+    fn queue_tx<H: Hal + ?Sized>(
+        &mut self,
+        hal: &mut H,
+        dma: &DmaRegion,
+        control: Tdes1,
+        buf: usize,
+    ) {
         let slot = self.tx_next;
         let desc = TX_RING + slot * DESC_SIZE;
-        let ter = if slot == TX_COUNT - 1 { Tdes1::TER } else { Tdes1::empty() };
+        let ter = if slot == TX_COUNT - 1 {
+            Tdes1::TER
+        } else {
+            Tdes1::empty()
+        };
         hal.dma_write32(dma, desc + DES1, (control | ter).bits());
         hal.dma_write32(dma, desc + DES2, dma.phys_at(buf) as u32);
         hal.dma_write32(dma, desc + DES3, 0);
@@ -291,7 +309,11 @@ impl Tulip {
 
     /// Sends the setup frame for the current filter and station and waits until the chip
     /// has taken it (TDES0.OWN clear); the transmitter must be running.
-    fn send_setup<H: Hal + ?Sized>(&mut self, hal: &mut H, dma: &DmaRegion) -> Result<(), NicError> {
+    fn send_setup<H: Hal + ?Sized>(
+        &mut self,
+        hal: &mut H,
+        dma: &DmaRegion,
+    ) -> Result<(), NicError> {
         let slot = self.tx_next;
         if !self.wait_tx_slot(hal, dma, slot, TX_TIMEOUT_US) {
             return Err(NicError::FilterRefused);
@@ -326,7 +348,11 @@ impl Tulip {
         }
         for i in 0..TX_COUNT {
             let desc = TX_RING + i * DESC_SIZE;
-            let ter = if i == TX_COUNT - 1 { Tdes1::TER.bits() } else { 0 };
+            let ter = if i == TX_COUNT - 1 {
+                Tdes1::TER.bits()
+            } else {
+                0
+            };
             hal.dma_write32(dma, desc + DES0, 0);
             hal.dma_write32(dma, desc + DES1, ter);
             hal.dma_write32(dma, desc + DES2, 0);
@@ -342,9 +368,17 @@ impl Tulip {
     /// Hands receive descriptor `slot` (re-written whole: the chip's copy is not trusted) back.
     fn give_rx<H: Hal + ?Sized>(&self, hal: &mut H, dma: &DmaRegion, slot: usize) {
         let desc = RX_RING + slot * DESC_SIZE;
-        let rer = if slot == RX_COUNT - 1 { Rdes1::RER.bits() } else { 0 };
+        let rer = if slot == RX_COUNT - 1 {
+            Rdes1::RER.bits()
+        } else {
+            0
+        };
         hal.dma_write32(dma, desc + DES1, rer | BUF_SIZE as u32);
-        hal.dma_write32(dma, desc + DES2, dma.phys_at(RX_BUFS + slot * BUF_SIZE) as u32);
+        hal.dma_write32(
+            dma,
+            desc + DES2,
+            dma.phys_at(RX_BUFS + slot * BUF_SIZE) as u32,
+        );
         hal.dma_write32(dma, desc + DES3, 0);
         hal.dma_fence();
         hal.dma_write32(dma, desc + DES0, Rdes0::OWN.bits());
