@@ -9,7 +9,7 @@
 //! 1536-byte buffer each, interrupts masked (CSR7 = 0). The chip has 32-bit descriptor and
 //! buffer addresses.
 //!
-//! Receive filter (HRM §4.2.3 setup frames): the filter table is loaded by a 192-byte setup
+//! Receive filter (HRM chapter 4, setup frames): the filter table is loaded by a 192-byte setup
 //! frame queued on the transmit ring (TDES1.SET), sent at every `open` and on every filter or
 //! station change, and waited for (TDES0.OWN clear). Up to 16 addresses go in a perfect
 //! filtering frame (station, broadcast, the multicast list; unused entries repeat the first);

@@ -5,6 +5,7 @@
 //! setup frames for perfect and imperfect filtering).
 
 use bitflags::bitflags;
+use core::mem::{offset_of, size_of};
 
 /// CSR0: bus mode.
 pub const CSR0: u16 = 0x00;
@@ -251,16 +252,31 @@ bitflags! {
     }
 }
 
-/// RDESn/TDESn byte offsets within a 16-byte descriptor.
-pub const DES0: usize = 0;
-/// Control and buffer sizes.
-pub const DES1: usize = 4;
-/// Buffer 1 address.
-pub const DES2: usize = 8;
-/// Buffer 2 address (unused in ring mode with one buffer).
-pub const DES3: usize = 12;
-/// Descriptor size with CSR0.DSL = 0.
-pub const DESC_SIZE: usize = 16;
+/// A receive or transmit descriptor in ring mode (RDES0–3 / TDES0–3, HRM chapter 4).
+/// The driver writes the fields one by one, DES0 (with OWN) last.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Desc {
+    /// Status, with OWN in bit 31.
+    pub des0: u32,
+    /// Control and buffer sizes.
+    pub des1: u32,
+    /// Buffer 1 address (32-bit physical).
+    pub des2: u32,
+    /// Buffer 2 address (unused: one buffer per descriptor).
+    pub des3: u32,
+}
+/// Descriptor size with CSR0.DSL = 0 (descriptors back to back).
+pub const DESC_SIZE: usize = size_of::<Desc>();
+const _: () = assert!(DESC_SIZE == 16);
+/// Byte offset of DES0 in a descriptor.
+pub const DES0: usize = offset_of!(Desc, des0);
+/// Byte offset of DES1.
+pub const DES1: usize = offset_of!(Desc, des1);
+/// Byte offset of DES2.
+pub const DES2: usize = offset_of!(Desc, des2);
+/// Byte offset of DES3.
+pub const DES3: usize = offset_of!(Desc, des3);
 /// Largest buffer size a descriptor field holds (11 bits).
 pub const MAX_BUF_SIZE: usize = 0x7FF;
 
