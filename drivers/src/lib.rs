@@ -22,6 +22,7 @@ pub mod pci;
 pub mod pcnet;
 mod probe;
 pub mod rtl8139;
+pub mod tulip;
 pub mod virtio_net;
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::nic::{Nic, NicError};
 use crate::pci::{self, PciAddress, PciId};
 use crate::pcnet::{self, Pcnet};
 use crate::rtl8139::{self, Rtl8139};
+use crate::tulip::{self, Tulip};
 use crate::virtio_net::{self, VirtioNet};
 
 /// One driver and the adapters it supports.
@@ -38,6 +39,10 @@ pub const DRIVERS: &[DriverInfo] = &[
         name: "pcnet",
         ids: pcnet::PCI_IDS,
     },
+    DriverInfo {
+        name: "tulip",
+        ids: tulip::PCI_IDS,
+    },
 ];
 
 /// The driver and table entry for a vendor/device pair, if any driver supports it.
@@ -66,6 +71,8 @@ pub enum AnyNic {
     VirtioNet(VirtioNet),
     /// AMD PCnet-PCI.
     Pcnet(Pcnet),
+    /// DEC 21143.
+    Tulip(Tulip),
 }
 
 /// Looks at the function at `pci` and, if a driver supports it, takes it (decodes BARs, enables
@@ -79,6 +86,7 @@ pub fn probe<H: Hal + ?Sized>(hal: &mut H, pci: PciAddress) -> Result<Option<Any
         "e1000" => AnyNic::E1000(E1000::new(hal, pci)?),
         "rtl8139" => AnyNic::Rtl8139(Rtl8139::new(hal, pci)?),
         "pcnet" => AnyNic::Pcnet(Pcnet::new(hal, pci)?),
+        "tulip" => AnyNic::Tulip(Tulip::new(hal, pci)?),
         _ => AnyNic::VirtioNet(VirtioNet::new(hal, pci)?),
     };
     Ok(Some(nic))
@@ -92,6 +100,7 @@ impl AnyNic {
             AnyNic::Rtl8139(_) => "rtl8139",
             AnyNic::VirtioNet(_) => "virtio_net",
             AnyNic::Pcnet(_) => "pcnet",
+            AnyNic::Tulip(_) => "tulip",
         }
     }
 }
@@ -103,6 +112,7 @@ macro_rules! dispatch {
             AnyNic::Rtl8139($nic) => $e,
             AnyNic::VirtioNet($nic) => $e,
             AnyNic::Pcnet($nic) => $e,
+            AnyNic::Tulip($nic) => $e,
         }
     };
 }

@@ -138,6 +138,7 @@ matrix! {
     virtio_modern: "virtio-net-pci,disable-legacy=on", "virtio_net", ("1AF4", "1041");
     pcnet: "pcnet", "pcnet", ("1022", "2000");
     e1000e: "e1000e", "e1000", ("8086", "10D3");
+    tulip: "tulip", "tulip", ("1011", "0019");
 }
 
 /// The matrix as docs/drivers.md shows it.

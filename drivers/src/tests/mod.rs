@@ -6,6 +6,7 @@ mod pci;
 mod pcnet;
 mod probe;
 mod rtl8139;
+mod tulip;
 mod virtio_net;
 
 use std::vec::Vec;
