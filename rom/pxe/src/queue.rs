@@ -42,6 +42,19 @@ impl<T: Copy, const N: usize, const M: usize> Queue<T, N, M> {
         true
     }
 
+    /// Append like [`Queue::push`]; when full, the oldest entry makes room. Returns `false`
+    /// when an entry was dropped for it.
+    pub(crate) fn push_evicting(&mut self, tag: T, bytes: &[u8]) -> bool {
+        if self.len() < N {
+            return self.push(tag, bytes);
+        }
+        self.tags.rotate_left(1);
+        self.data.rotate_left(1);
+        self.tags[N - 1] = None;
+        self.push(tag, bytes);
+        false
+    }
+
     /// The oldest entry whose tag satisfies `pred`: copy it to `out` (truncating), remove it,
     /// and return its tag, its full length and the bytes copied.
     pub(crate) fn take(

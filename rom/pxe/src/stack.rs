@@ -104,7 +104,10 @@ pub struct PxeStack {
     pub(crate) tx_unreported: u16,
     pub(crate) rxq: Queue<(), 4, MAX_FRAME>,
     pub(crate) udp_open: bool,
-    pub(crate) udpq: Queue<UdpMeta, 4, MAX_UDP>,
+    /// Datagrams waiting for UDP_READ; when full the oldest goes (a stale one must not block).
+    pub(crate) udpq: Queue<UdpMeta, 8, MAX_UDP>,
+    /// The ports the NBP reads and writes on ([`crate::udp::Ports`]).
+    pub(crate) udp_ports: crate::udp::Ports,
     pub(crate) tftp: Option<Session>,
     /// TFTP_READ's re-chunking ring (used by the TFTP_OPEN session).
     pub(crate) ring: Ring,
@@ -147,6 +150,7 @@ impl PxeStack {
             rxq: Queue::new(),
             udp_open: false,
             udpq: Queue::new(),
+            udp_ports: Default::default(),
             tftp: None,
             ring: Ring::new(),
             next_port: 0xC000,
@@ -275,6 +279,7 @@ impl PxeStack {
             ring,
             udp_open,
             udpq,
+            udp_ports,
             stats,
             ..
         } = self;
@@ -287,8 +292,10 @@ impl PxeStack {
                 Some(s) if s.port() == d.meta.dst_port => {
                     s.handle(p, now, &d.meta, d.payload, ring)
                 }
-                _ if *udp_open => {
-                    let _ = udpq.push(d.meta, d.payload);
+                _ if *udp_open && udp_ports.wanted(d.meta.dst_port) => {
+                    if !udpq.push_evicting(d.meta, d.payload) {
+                        stats.rcv_resource = stats.rcv_resource.wrapping_add(1);
+                    }
                 }
                 _ => {}
             },

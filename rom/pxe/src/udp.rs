@@ -11,6 +11,39 @@ use crate::platform::Platform;
 use crate::stack::{PxeStack, Unsent, MAX_UDP};
 use softpxe_net::{Ipv4Addr, Transmit};
 
+/// The local UDP ports the NBP has shown it uses since UDP_OPEN: the source ports of its
+/// UDP_WRITEs and the ports it asked UDP_READ for. Datagrams for other ports are not queued
+/// (broadcast chatter such as NetBIOS on 137/138 would otherwise fill the queue that the NBP,
+/// reading only its own port, never drains). Until the NBP names a port, or once it reads with
+/// `d_port` 0 (any), every datagram is queued.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Ports {
+    list: [u16; 8],
+    n: usize,
+    any: bool,
+}
+
+impl Ports {
+    /// The NBP uses `port` (0: any port). The oldest is forgotten when the list is full.
+    pub(crate) fn note(&mut self, port: u16) {
+        if port == 0 {
+            self.any = true;
+        } else if !self.list[..self.n].contains(&port) {
+            if self.n == self.list.len() {
+                self.list.rotate_left(1);
+                self.n -= 1;
+            }
+            self.list[self.n] = port;
+            self.n += 1;
+        }
+    }
+
+    /// Whether a datagram for local port `port` should wait for UDP_READ.
+    pub(crate) fn wanted(&self, port: u16) -> bool {
+        self.any || self.n == 0 || self.list[..self.n].contains(&port)
+    }
+}
+
 /// Source port UDP_WRITE uses when the NBP passes 0.
 pub const DEFAULT_SRC_PORT: u16 = 2069;
 /// How long UDP_WRITE waits for ARP, in ms (3 requests 1 s apart).
@@ -28,6 +61,7 @@ pub(crate) fn open(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Repl
         }
         s.udp_open = true;
         s.udpq.clear();
+        s.udp_ports = Ports::default();
         Status::SUCCESS.into()
     })
 }
@@ -36,6 +70,7 @@ pub(crate) fn open(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Repl
 pub(crate) fn close(s: &mut PxeStack, _: &mut dyn Platform, _: SegOff16) -> Reply {
     s.udp_open = false;
     s.udpq.clear();
+    s.udp_ports = Ports::default();
     Status::SUCCESS.into()
 }
 
@@ -45,8 +80,9 @@ pub(crate) fn read(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Repl
         if !s.udp_open {
             return Status::UDP_CLOSED.into();
         }
-        s.poll(p);
         let want_port = port_from_wire(b.d_port);
+        s.udp_ports.note(want_port);
+        s.poll(p);
         let want_ip = Ipv4Addr::from(b.dest_ip);
         let mut buf = [0u8; MAX_UDP];
         let limit = usize::from(b.buffer_size);
@@ -92,6 +128,7 @@ pub(crate) fn write(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Rep
             0 => DEFAULT_SRC_PORT,
             n => n,
         };
+        s.udp_ports.note(src_port);
         let t = Transmit {
             src_port,
             dst_ip: dst,

@@ -85,6 +85,9 @@ fn write_then_read_echo_fills_addresses() {
 fn read_filters_by_port_and_truncates() {
     let (mut s, mut f) = setup();
     assert_eq!(open(&mut s, &mut f, [0; 4]), S::SUCCESS);
+    // the NBP reads both ports (nothing waits yet)
+    assert_eq!(read(&mut s, &mut f, 1000, 100).0, S::FAILURE);
+    assert_eq!(read(&mut s, &mut f, 2000, 100).0, S::FAILURE);
     f.rx.push_back(udp_frame(
         OUR_MAC,
         (PEER_IP, 53),
@@ -166,4 +169,86 @@ fn open_with_src_ip_sets_our_address() {
     );
     let sent = f.tx.iter().rev().find_map(|fr| parse_udp(fr)).unwrap();
     assert_eq!((sent.0.octets(), sent.1), ([10, 0, 2, 99], 5000));
+}
+
+fn datagram(s: &mut PxeStack, f: &mut Fake, port: u16, text: &str) -> Option<String> {
+    for _ in 0..10 {
+        let (st, b) = read(s, f, port, 512);
+        if st == S::SUCCESS {
+            let n = usize::from({ b.buffer_size });
+            return Some(String::from_utf8(f.get(SegOff16::new(0x4000, 0), n)).unwrap());
+        }
+    }
+    let _ = text;
+    None
+}
+
+/// Broadcast chatter (NetBIOS 137/138) for ports the NBP never reads must not fill the queue:
+/// with four such datagrams queued, every datagram for the NBP's own port used to be dropped.
+#[test]
+fn chatter_for_other_ports_does_not_crowd_out_the_nbps_port() {
+    let (mut s, mut f) = setup();
+    assert_eq!(open(&mut s, &mut f, [0; 4]), S::SUCCESS);
+    assert_eq!(
+        write(&mut s, &mut f, PEER_IP.octets(), 49152, 9999, b"hello"),
+        S::SUCCESS
+    );
+    for i in 0..20u16 {
+        f.rx.push_back(udp_frame(
+            OUR_MAC,
+            (PEER_IP, 137),
+            (OUR_IP, 137 + i % 2),
+            b"netbios",
+        ));
+    }
+    f.rx.push_back(udp_frame(
+        OUR_MAC,
+        (PEER_IP, 1234),
+        (OUR_IP, 49152),
+        b"data 1",
+    ));
+    assert_eq!(
+        datagram(&mut s, &mut f, 49152, "").as_deref(),
+        Some("data 1")
+    );
+    for i in 0..20u16 {
+        f.rx.push_back(udp_frame(OUR_MAC, (PEER_IP, 137), (OUR_IP, 138), b"more"));
+        if i == 10 {
+            f.rx.push_back(udp_frame(
+                OUR_MAC,
+                (PEER_IP, 1234),
+                (OUR_IP, 49152),
+                b"data 2",
+            ));
+        }
+    }
+    assert_eq!(
+        datagram(&mut s, &mut f, 49152, "").as_deref(),
+        Some("data 2")
+    );
+    assert_eq!(read(&mut s, &mut f, 49152, 512).0, S::FAILURE);
+}
+
+/// Until the NBP names a port every datagram waits; a full queue gives up its oldest entry
+/// (a stale datagram nobody reads must not block newer ones).
+#[test]
+fn a_full_queue_drops_its_oldest_datagram() {
+    let (mut s, mut f) = setup();
+    assert_eq!(open(&mut s, &mut f, [0; 4]), S::SUCCESS);
+    for i in 0..12u16 {
+        f.rx.push_back(udp_frame(
+            OUR_MAC,
+            (PEER_IP, 7),
+            (OUR_IP, 3000 + i),
+            format!("n{i}").as_bytes(),
+        ));
+    }
+    // reading with d_port 0 (any) keeps every port wanted
+    let first = datagram(&mut s, &mut f, 0, "");
+    let mut got = vec![first.unwrap()];
+    while let Some(d) = datagram(&mut s, &mut f, 0, "") {
+        got.push(d);
+    }
+    assert!(got.len() >= 8, "{got:?}");
+    assert_eq!(got.last().map(String::as_str), Some("n11"), "{got:?}");
 }
