@@ -293,9 +293,8 @@ impl PxeStack {
                     s.handle(p, now, &d.meta, d.payload, ring)
                 }
                 _ if *udp_open && udp_ports.wanted(d.meta.dst_port) => {
-                    if !udpq.push_evicting(d.meta, d.payload) {
-                        stats.rcv_resource = stats.rcv_resource.wrapping_add(1);
-                    }
+                    let kept_all = udpq.push_evicting(d.meta, d.payload);
+                    stats.rcv_resource = stats.rcv_resource.wrapping_add(u32::from(!kept_all));
                 }
                 _ => {}
             },

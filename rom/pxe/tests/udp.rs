@@ -175,7 +175,7 @@ fn datagram(s: &mut PxeStack, f: &mut Fake, port: u16, text: &str) -> Option<Str
     for _ in 0..10 {
         let (st, b) = read(s, f, port, 512);
         if st == S::SUCCESS {
-            let n = usize::from({ b.buffer_size });
+            let n = usize::from(b.buffer_size);
             return Some(String::from_utf8(f.get(SegOff16::new(0x4000, 0), n)).unwrap());
         }
     }
