@@ -5,6 +5,7 @@
 use crate::e1000::{self, E1000};
 use crate::filter::RxFilter;
 use crate::hal::Hal;
+use crate::i8255x::{self, I8255x};
 use crate::nic::{Nic, NicError};
 use crate::pci::{self, PciAddress, PciId};
 use crate::rtl8139::{self, Rtl8139};
@@ -33,6 +34,10 @@ pub const DRIVERS: &[DriverInfo] = &[
         name: "virtio_net",
         ids: virtio_net::PCI_IDS,
     },
+    DriverInfo {
+        name: "i8255x",
+        ids: i8255x::PCI_IDS,
+    },
 ];
 
 /// The driver and table entry for a vendor/device pair, if any driver supports it.
@@ -59,6 +64,8 @@ pub enum AnyNic {
     Rtl8139(Rtl8139),
     /// virtio-net (legacy or 1.0).
     VirtioNet(VirtioNet),
+    /// Intel 8255x (EtherExpress PRO/100).
+    I8255x(I8255x),
 }
 
 /// Looks at the function at `pci` and, if a driver supports it, takes it (decodes BARs, enables
@@ -71,6 +78,7 @@ pub fn probe<H: Hal + ?Sized>(hal: &mut H, pci: PciAddress) -> Result<Option<Any
     let nic = match driver.name {
         "e1000" => AnyNic::E1000(E1000::new(hal, pci)?),
         "rtl8139" => AnyNic::Rtl8139(Rtl8139::new(hal, pci)?),
+        "i8255x" => AnyNic::I8255x(I8255x::new(hal, pci)?),
         _ => AnyNic::VirtioNet(VirtioNet::new(hal, pci)?),
     };
     Ok(Some(nic))
@@ -83,6 +91,7 @@ impl AnyNic {
             AnyNic::E1000(_) => "e1000",
             AnyNic::Rtl8139(_) => "rtl8139",
             AnyNic::VirtioNet(_) => "virtio_net",
+            AnyNic::I8255x(_) => "i8255x",
         }
     }
 }
@@ -93,6 +102,7 @@ macro_rules! dispatch {
             AnyNic::E1000($nic) => $e,
             AnyNic::Rtl8139($nic) => $e,
             AnyNic::VirtioNet($nic) => $e,
+            AnyNic::I8255x($nic) => $e,
         }
     };
 }
