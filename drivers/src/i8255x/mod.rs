@@ -126,6 +126,9 @@ const SCB_TIMEOUT_US: u64 = 10_000;
 const TX_TIMEOUT_US: u64 = 50_000;
 /// Setup commands (IA, Configure, Multicast) take microseconds; allow a queue of frames first.
 const SETUP_TIMEOUT_US: u64 = 100_000;
+/// How long an RFD with C set but no FR since the last acknowledgement may still be in flight
+/// (QEMU writes the status before the count and the data, from another thread).
+const RX_GRACE_US: u64 = 1_000;
 
 /// A setup command for the command unit.
 #[derive(Clone, Copy, Debug)]
@@ -156,6 +159,8 @@ pub struct I8255x {
     /// Command blocks handed to the CU and not yet seen complete.
     cb_pending: usize,
     rx_dropped: u32,
+    /// When the driver first saw C on `rx_next` without FR to confirm it (see `receive`).
+    rx_wait_since: Option<u64>,
 }
 
 impl I8255x {
@@ -199,6 +204,7 @@ impl I8255x {
             cb_oldest: 0,
             cb_pending: 0,
             rx_dropped: 0,
+            rx_wait_since: None,
         })
     }
 
@@ -280,6 +286,7 @@ impl I8255x {
             hal.dma_write32(dma, o + CB_LINK, next as u32);
         }
         self.rx_next = 0;
+        self.rx_wait_since = None;
         self.cb_next = 0;
         self.cb_oldest = 0;
         self.cb_pending = 0;
@@ -555,6 +562,21 @@ impl Nic for I8255x {
                 self.restart_rx(hal, &dma);
                 return None;
             }
+            // QEMU writes C|OK first, then the count, then the frame, then sets STAT/ACK FR,
+            // while the CPU runs on; a real chip writes the status last. FR set since the last
+            // acknowledgement means a frame at or after this one completed, so this one did.
+            // FR may also have been acknowledged together with an earlier frame: then the RFD
+            // is taken after a short grace period.
+            if hal.inb(self.io + SCB_STATACK) & STATACK_FR == 0 {
+                let now = hal.now_us();
+                let since = *self.rx_wait_since.get_or_insert(now);
+                if now.saturating_sub(since) < RX_GRACE_US {
+                    return None;
+                }
+            }
+            self.rx_wait_since = None;
+            hal.outb(self.io + SCB_STATACK, STATACK_FR);
+            hal.dma_fence();
             // QEMU writes the bare count; a real chip adds EOF and F in bits 15:14.
             let len = usize::from(hal.dma_read16(&dma, o + RFD_COUNT) & RFD_COUNT_MASK);
             let good = status & STATUS_OK != 0 && (14..=MAX_FRAME_LEN).contains(&len);

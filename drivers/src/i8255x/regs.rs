@@ -10,6 +10,8 @@ use crate::filter::RxFilter;
 pub const SCB_STATUS: u16 = 0x00;
 /// SCB STAT/ACK byte.
 pub const SCB_STATACK: u16 = 0x01;
+/// STAT/ACK bit 6, FR: the RU finished receiving a frame (set even with interrupts masked).
+pub const STATACK_FR: u8 = 1 << 6;
 /// SCB command word: low byte CU/RU command, high byte interrupt mask.
 pub const SCB_COMMAND: u16 = 0x02;
 /// SCB general pointer (32 bits): operand of CU and RU commands.

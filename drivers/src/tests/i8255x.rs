@@ -9,6 +9,7 @@ use dev::{qemu_hash, Dev, IO};
 use super::{flt, frame};
 use crate::fake::{FakeHal, FakePciFunction, Space, DMA_BASE_HIGH, DMA_BASE_LOW};
 use crate::filter::RxFilter;
+use crate::hal::Hal;
 use crate::i8255x::*;
 use crate::nic::{Nic, NicError};
 use crate::pci::{self, Command, PciAddress};
@@ -53,6 +54,17 @@ fn rfd_el(hal: &FakeHal<Dev>, base: u64) -> Vec<usize> {
 fn deliver(hal: &mut FakeHal<Dev>, data: &[u8]) -> bool {
     let FakeHal { bus, device, .. } = hal;
     device.receive(bus, data, true, true)
+}
+
+/// Polls like the firmware does: an RFD may wait out the FR grace period (1 ms) per frame.
+fn recv(nic: &mut I8255x, hal: &mut FakeHal<Dev>, buf: &mut [u8]) -> Option<usize> {
+    for _ in 0..100 {
+        if let Some(n) = nic.receive(hal, buf) {
+            return Some(n);
+        }
+        hal.delay_us(100);
+    }
+    None
 }
 
 fn to(dst: [u8; 6], seed: u8) -> Vec<u8> {
@@ -225,7 +237,7 @@ fn a_busy_cu_picks_up_chained_blocks_and_nothing_runs_twice() {
         let FakeHal { bus, device, .. } = &mut hal;
         device.run_cu(bus);
     }
-    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    assert_eq!(recv(&mut nic, &mut hal, &mut buf), None);
     assert_eq!(starts(&hal), 4);
     let sent: Vec<u8> = hal.device.sent.iter().map(|f| f[6]).collect();
     let want: Vec<u8> = (0..4).map(|i| frame(100, i)[6]).collect();
@@ -261,12 +273,12 @@ fn receive_wraps_the_rfa_and_moves_el_behind_the_reader() {
             seed += 1;
         }
         for f in want {
-            let n = nic.receive(&mut hal, &mut buf).expect("a frame");
+            let n = recv(&mut nic, &mut hal, &mut buf).expect("a frame");
             assert_eq!(&buf[..n], &f[..]);
             // EL sits on exactly one RFD: the one just consumed.
             assert_eq!(rfd_el(&hal, base).len(), 1);
         }
-        assert_eq!(nic.receive(&mut hal, &mut buf), None);
+        assert_eq!(recv(&mut nic, &mut hal, &mut buf), None);
     }
     let consumed = 5 + 9 + 12 + 7;
     assert_eq!(rfd_el(&hal, base), [(consumed + RX_SLOTS - 1) % RX_SLOTS]);
@@ -292,10 +304,10 @@ fn the_ru_is_restarted_after_running_out_of_rfds() {
     );
     let mut buf = [0u8; 1600];
     for i in 0..RX_SLOTS as u8 {
-        let n = nic.receive(&mut hal, &mut buf).unwrap();
+        let n = recv(&mut nic, &mut hal, &mut buf).unwrap();
         assert_eq!(&buf[..n], &frame(100, i)[..]);
     }
-    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    assert_eq!(recv(&mut nic, &mut hal, &mut buf), None);
     assert_eq!(hal.device.ru_state, RUS_READY);
     let (_, ptr) = *hal.device.scb.last().unwrap();
     assert_eq!(
@@ -307,9 +319,35 @@ fn the_ru_is_restarted_after_running_out_of_rfds() {
         assert!(deliver(&mut hal, &frame(70, 0x40 + i)));
     }
     for i in 0..3u8 {
-        let n = nic.receive(&mut hal, &mut buf).unwrap();
+        let n = recv(&mut nic, &mut hal, &mut buf).unwrap();
         assert_eq!(&buf[..n], &frame(70, 0x40 + i)[..]);
     }
+}
+
+#[test]
+fn an_rfd_is_taken_only_once_fr_confirms_it_or_after_a_grace_period() {
+    let (mut hal, mut nic) = opened();
+    let mut buf = [0u8; 1600];
+    // QEMU has written C|OK but not yet the count and the frame.
+    {
+        let FakeHal { bus, device, .. } = &mut hal;
+        device.begin_receive(bus);
+    }
+    for _ in 0..5 {
+        assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    }
+    assert!(deliver(&mut hal, &frame(80, 1)));
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(80));
+    assert_eq!(&buf[..80], &frame(80, 1)[..]);
+    assert_eq!(hal.device.statack & STATACK_FR, 0, "FR acknowledged");
+    // Two frames before the driver looks: FR covers the first; the second waits out the grace.
+    assert!(deliver(&mut hal, &frame(70, 2)));
+    assert!(deliver(&mut hal, &frame(75, 3)));
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(70));
+    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    hal.delay_us(2_000);
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(75));
+    assert_eq!(nic.rx_dropped(), 0);
 }
 
 #[test]
@@ -323,7 +361,7 @@ fn bad_hostile_and_oversized_frames_are_dropped_and_counted() {
     device.receive(bus, &frame(90, 4), true, true);
     bus.dma_set_le(base + SLOT_STRIDE as u64 + 12, 2, 0x3FFF);
     let mut buf = [0u8; 1000];
-    let n = nic.receive(&mut hal, &mut buf).unwrap();
+    let n = recv(&mut nic, &mut hal, &mut buf).unwrap();
     assert_eq!(&buf[..n], &frame(90, 4)[..]);
     assert_eq!(nic.rx_dropped(), 3);
 }
@@ -348,7 +386,7 @@ fn close_stops_dma_and_reopen_reuses_memory() {
         Err(NicError::NotOpen)
     );
     let mut buf = [0u8; 1600];
-    assert_eq!(nic.receive(&mut hal, &mut buf), None);
+    assert_eq!(recv(&mut nic, &mut hal, &mut buf), None);
     nic.open(&mut hal).unwrap();
     assert_eq!(rfa(&hal), first_rfa);
     nic.transmit(&mut hal, &frame(60, 5)).unwrap();
@@ -455,7 +493,7 @@ fn hash_collisions_and_disabled_classes_are_dropped_in_software() {
     }
     let mut buf = [0u8; 1600];
     let mut got = Vec::new();
-    while let Some(n) = nic.receive(&mut hal, &mut buf) {
+    while let Some(n) = recv(&mut nic, &mut hal, &mut buf) {
         got.push(buf[..n].to_vec());
     }
     assert_eq!(got, [to(wanted, 3), to(MAC, 4)]);
@@ -465,7 +503,7 @@ fn hash_collisions_and_disabled_classes_are_dropped_in_software() {
         .unwrap();
     assert_eq!(hal.device.config[15] & 1, 1);
     assert!(deliver(&mut hal, &to([0x02, 9, 9, 9, 9, 9], 5)));
-    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    assert_eq!(recv(&mut nic, &mut hal, &mut buf), Some(64));
 }
 
 #[test]
@@ -492,7 +530,7 @@ fn station_address_by_ia_setup_survives_reopen_and_close_restores_it() {
     );
     assert!(deliver(&mut hal, &to(new, 2)));
     let mut buf = [0u8; 1600];
-    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    assert_eq!(recv(&mut nic, &mut hal, &mut buf), Some(64));
     nic.close(&mut hal);
     // QEMU writes the individual address into its EEPROM on reset: it must be the permanent one.
     assert_eq!(hal.device.ia, MAC);

@@ -55,6 +55,8 @@ pub struct Dev {
     pub cu_stalled: bool,
     pub phy: [u16; 6],
     pub no_resource_drops: u32,
+    /// SCB STAT/ACK (FR is set after each frame, cleared by writing 1).
+    pub statack: u8,
     pub resets: Vec<u32>,
 }
 
@@ -90,6 +92,7 @@ impl Dev {
             cu_stalled: false,
             phy: PHY_DEFAULT,
             no_resource_drops: 0,
+            statack: 0,
             resets: Vec::new(),
         }
     }
@@ -228,6 +231,13 @@ impl Dev {
         promisc
     }
 
+    /// The first step of QEMU's `nic_receive` alone: C|OK in the current RFD's status, no count,
+    /// no data, no FR yet (its I/O thread is still copying while the CPU runs).
+    pub fn begin_receive(&mut self, bus: &mut Bus) {
+        let at = u64::from(self.ru_base.wrapping_add(self.ru_offset));
+        bus.dma_set_le(at, 2, u64::from(STATUS_C | STATUS_OK));
+    }
+
     /// Delivers a frame as QEMU's `nic_receive` does; `ok` false writes an error status.
     /// Returns whether it landed in an RFD.
     pub fn receive(&mut self, bus: &mut Bus, frame: &[u8], ok: bool, filter: bool) -> bool {
@@ -248,6 +258,7 @@ impl Dev {
         bus.dma_set_le(at + 12, 2, n as u64);
         bus.dma_write(at + 16, &frame[..n]);
         self.ru_offset = link;
+        self.statack |= STATACK_FR;
         if cmd & CMD_EL != 0 {
             self.ru_state = RUS_NO_RESOURCES;
         }
@@ -302,6 +313,7 @@ impl FakeDevice for Dev {
                 }
                 bus.set_reg(Space::Io, u64::from(IO + SCB_COMMAND), 1, 0);
             }
+            (SCB_STATACK, 1) => self.statack &= !(value as u8),
             (PORT, 4) => self.port(value as u32),
             (EEPROM_CTRL, 2) => self.ee_write(value as u16),
             (MDI_CTRL, 4) => self.mdi(bus, value as u32),
@@ -313,6 +325,7 @@ impl FakeDevice for Dev {
         let reg = (addr - u64::from(IO)) as u16;
         match (reg, width) {
             (SCB_STATUS, 1) => Some(u64::from(self.cu_state << 6 | self.ru_state)),
+            (SCB_STATACK, 1) => Some(u64::from(self.statack)),
             (EEPROM_CTRL, 2) => {
                 let v = bus.reg(Space::Io, addr, 2) & !u64::from(Eeprom::DO.bits());
                 let dout = self.no_eeprom || self.ee.dout;
