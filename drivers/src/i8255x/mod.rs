@@ -607,5 +607,5 @@ impl Nic for I8255x {
     }
 }
 
-const _: () = assert!(RX_BUF_LEN >= MAX_FRAME_LEN && RX_BUF_LEN % 2 == 0);
+const _: () = assert!(RX_BUF_LEN >= MAX_FRAME_LEN && RX_BUF_LEN.is_multiple_of(2));
 const _: () = assert!(16 + 6 * crate::filter::MAX_MULTICAST <= SLOT_STRIDE);
