@@ -499,11 +499,15 @@ impl Nic for I8255x {
                 return None;
             }
             // QEMU writes C|OK first, then the count, then the frame, then sets STAT/ACK FR,
-            // while the CPU runs on; a real chip writes the status last. FR set since the last
-            // acknowledgement means a frame at or after this one completed, so this one did.
-            // FR may also have been acknowledged together with an earlier frame: then the RFD
-            // is taken after a short grace period.
-            if hal.inb(self.io + SCB_STATACK) & STATACK_FR == 0 {
+            // while the CPU runs on; a real chip writes the status last. This RFD is complete
+            // if FR was set since the last acknowledgement (a frame at or after this one
+            // completed) or the next RFD has C (frames are written in order). Otherwise FR was
+            // acknowledged together with an earlier frame, and the RFD is taken after a short
+            // grace period (once per burst: the last frame of one).
+            let next = Self::rfd((slot + 1) % RX_SLOTS) + CB_STATUS;
+            let confirmed = hal.inb(self.io + SCB_STATACK) & STATACK_FR != 0
+                || hal.dma_read16(&dma, next) & STATUS_C != 0;
+            if !confirmed {
                 let now = hal.now_us();
                 let since = *self.rx_wait_since.get_or_insert(now);
                 if now.saturating_sub(since) < RX_GRACE_US {

@@ -340,13 +340,16 @@ fn an_rfd_is_taken_only_once_fr_confirms_it_or_after_a_grace_period() {
     assert_eq!(nic.receive(&mut hal, &mut buf), Some(80));
     assert_eq!(&buf[..80], &frame(80, 1)[..]);
     assert_eq!(hal.device.statack & STATACK_FR, 0, "FR acknowledged");
-    // Two frames before the driver looks: FR covers the first; the second waits out the grace.
+    // Three frames before the driver looks: FR covers the first, the next RFD's C the second;
+    // the last waits out the grace period.
     assert!(deliver(&mut hal, &frame(70, 2)));
     assert!(deliver(&mut hal, &frame(75, 3)));
+    assert!(deliver(&mut hal, &frame(77, 4)));
     assert_eq!(nic.receive(&mut hal, &mut buf), Some(70));
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(75));
     assert_eq!(nic.receive(&mut hal, &mut buf), None);
     hal.delay_us(2_000);
-    assert_eq!(nic.receive(&mut hal, &mut buf), Some(75));
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(77));
     assert_eq!(nic.rx_dropped(), 0);
 }
 
