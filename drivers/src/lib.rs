@@ -17,6 +17,7 @@ pub mod e1000;
 pub mod fake;
 pub mod filter;
 pub mod hal;
+pub mod i8255x;
 pub mod nic;
 pub mod pci;
 pub mod pcnet;

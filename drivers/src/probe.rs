@@ -5,6 +5,7 @@
 use crate::e1000::{self, E1000};
 use crate::filter::RxFilter;
 use crate::hal::Hal;
+use crate::i8255x::{self, I8255x};
 use crate::nic::{Nic, NicError};
 use crate::pci::{self, PciAddress, PciId};
 use crate::pcnet::{self, Pcnet};
@@ -43,6 +44,10 @@ pub const DRIVERS: &[DriverInfo] = &[
         name: "tulip",
         ids: tulip::PCI_IDS,
     },
+    DriverInfo {
+        name: "i8255x",
+        ids: i8255x::PCI_IDS,
+    },
 ];
 
 /// The driver and table entry for a vendor/device pair, if any driver supports it.
@@ -73,6 +78,8 @@ pub enum AnyNic {
     Pcnet(Pcnet),
     /// DEC 21143.
     Tulip(Tulip),
+    /// Intel 8255x (EtherExpress PRO/100).
+    I8255x(I8255x),
 }
 
 /// Looks at the function at `pci` and, if a driver supports it, takes it (decodes BARs, enables
@@ -87,6 +94,7 @@ pub fn probe<H: Hal + ?Sized>(hal: &mut H, pci: PciAddress) -> Result<Option<Any
         "rtl8139" => AnyNic::Rtl8139(Rtl8139::new(hal, pci)?),
         "pcnet" => AnyNic::Pcnet(Pcnet::new(hal, pci)?),
         "tulip" => AnyNic::Tulip(Tulip::new(hal, pci)?),
+        "i8255x" => AnyNic::I8255x(I8255x::new(hal, pci)?),
         _ => AnyNic::VirtioNet(VirtioNet::new(hal, pci)?),
     };
     Ok(Some(nic))
@@ -101,6 +109,7 @@ impl AnyNic {
             AnyNic::VirtioNet(_) => "virtio_net",
             AnyNic::Pcnet(_) => "pcnet",
             AnyNic::Tulip(_) => "tulip",
+            AnyNic::I8255x(_) => "i8255x",
         }
     }
 }
@@ -113,6 +122,7 @@ macro_rules! dispatch {
             AnyNic::VirtioNet($nic) => $e,
             AnyNic::Pcnet($nic) => $e,
             AnyNic::Tulip($nic) => $e,
+            AnyNic::I8255x($nic) => $e,
         }
     };
 }

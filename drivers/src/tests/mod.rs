@@ -2,6 +2,7 @@
 
 mod e1000;
 mod filter;
+mod i8255x;
 mod pci;
 mod pcnet;
 mod probe;
