@@ -2,6 +2,7 @@
 
 mod e1000;
 mod filter;
+mod ne2000;
 mod pci;
 mod probe;
 mod rtl8139;
