@@ -142,6 +142,7 @@ macro_rules! matrix {
 // name: QEMU model, softpxe driver, (PCI vendor, device)
 matrix! {
     e1000: "e1000", "e1000", ("8086", "100E");
+    ne2k_pci: "ne2k_pci", "ne2000", ("10EC", "8029");
     rtl8139: "rtl8139", "rtl8139", ("10EC", "8139");
     virtio: "virtio-net-pci", "virtio_net", ("1AF4", "1000");
 }
