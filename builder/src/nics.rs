@@ -16,10 +16,16 @@ pub fn table() -> String {
             );
         }
     }
-    out.push_str("\nISA (only with `isa = <driver>:<port>[:<irq>]` or `isa = auto` in SOFTPXE.CFG)\n");
+    out.push_str(
+        "\nISA (only with `isa = <driver>:<port>[:<irq>]` or `isa = auto` in SOFTPXE.CFG)\n",
+    );
     out.push_str("driver      auto ports               adapter\n");
     for driver in ISA_DRIVERS {
-        let ports: Vec<String> = driver.auto_ports.iter().map(|p| format!("{p:#x}")).collect();
+        let ports: Vec<String> = driver
+            .auto_ports
+            .iter()
+            .map(|p| format!("{p:#x}"))
+            .collect();
         for model in driver.models {
             let _ = writeln!(out, "{:<10}  {:<23}  {model}", driver.name, ports.join(","));
         }

@@ -3,9 +3,9 @@
 //! [`AnyNic`] the firmware owns by value (no allocation).
 
 use crate::e1000::{self, E1000};
-use crate::ne2000::{self, IsaCard, Ne2000};
 use crate::filter::RxFilter;
 use crate::hal::Hal;
+use crate::ne2000::{self, IsaCard, Ne2000};
 use crate::nic::{Nic, NicError};
 use crate::pci::{self, PciAddress, PciId};
 use crate::rtl8139::{self, Rtl8139};

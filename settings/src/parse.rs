@@ -3,7 +3,8 @@
 
 use crate::value::{is_contiguous_mask, parse_ipv4, prefix_to_mask};
 use crate::{
-    Discovery, ErrorKind, Fault, Host, IsaSelect, Key, LineError, LogLevel, NicSelect, Settings, Text, Timing,
+    Discovery, ErrorKind, Fault, Host, IsaSelect, Key, LineError, LogLevel, NicSelect, Settings,
+    Text, Timing,
 };
 
 /// Parses the file. Every bad line is passed to `report` and skipped; this never fails and never

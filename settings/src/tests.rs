@@ -241,8 +241,10 @@ fn isa_values() {
             "{bad}"
         );
     }
-    let mut s = Settings::default();
-    s.isa = card(0x300, 9);
+    let mut s = Settings {
+        isa: card(0x300, 9),
+        ..Settings::default()
+    };
     assert!(written(&s).contains("\nisa = ne2000:0x300:9\n"));
     s.isa = card(0x320, 0);
     assert_eq!(ok(&written(&s)), s);

@@ -79,13 +79,15 @@ fn test_nbp_user_net(nic: &Nic) -> Result<()> {
     let tftp = dir.join("tftp");
     fs::create_dir_all(&tftp)?;
     fs::copy(test_nbp(), tftp.join("testnbp.0")).context("copying the test NBP")?;
-    let run = user_net(Qemu::bios(&name).floppy(&img), nic, &tftp, "testnbp.0").run(&Wait::for_markers(
+    let run = user_net(Qemu::bios(&name).floppy(&img), nic, &tftp, "testnbp.0").run(
+        &Wait::for_markers(
             &[
                 "testnbp: image intact",
                 "softpxe: the NBP returned (AX=0000)",
             ],
             Duration::from_secs(120),
-        ))?;
+        ),
+    )?;
     run.expect(&format!("({} at ", nic.driver))?
         .expect("CLIENT IP: 10.0.2.15")?
         .expect("testnbp: PXENV+ at ES:BX")?;
@@ -112,11 +114,11 @@ fn pxelinux_kernel_initrd(nic: &Nic) -> Result<()> {
     let img = floppy_for(lan.dir(), nic)?;
     let sent = |f: &str| format!("sent {}/{f}", root.display());
     let run = lan_net(Qemu::bios(&name).lan(&lan).memory(64).floppy(&img), nic).run(
-            &Wait::for_markers(&["PXELINUX 6.04"], Duration::from_secs(240))
-                .and_file(&log, &sent("ldlinux.c32"))
-                .and_file(&log, &sent("vmlinuz"))
-                .and_file(&log, &sent("initrd.img")),
-        )?;
+        &Wait::for_markers(&["PXELINUX 6.04"], Duration::from_secs(240))
+            .and_file(&log, &sent("ldlinux.c32"))
+            .and_file(&log, &sent("vmlinuz"))
+            .and_file(&log, &sent("initrd.img")),
+    )?;
     run.expect(&format!("({} at ", nic.driver))?;
     let t = |i: usize| run.marker_times[i].map(|d| d.as_secs_f64());
     let (Some(kernel), Some(initrd)) = (t(2), t(3)) else {
@@ -196,12 +198,7 @@ fn matrix_table() -> String {
         };
         t += &format!(
             "| `{}` | {} | {} | `test_nbp::{}` | `pxelinux::{}` | `apitest::{}` |\n",
-            n.model,
-            n.driver,
-            id,
-            n.name,
-            n.name,
-            n.name
+            n.model, n.driver, id, n.name, n.name, n.name
         );
     }
     t

@@ -20,6 +20,8 @@
 //! accepts it), RCR.AB broadcast, RCR.AM multicast whose hash bit is set in MAR0–7 (the top six
 //! bits of the Ethernet CRC-32 of the address, the same hash as the RTL8139's,
 //! [`crate::rtl8139::mar_hash`]), RCR.PRO every physical address. All of these are written live.
+//! QEMU's model compares unicast frames with the PROM instead of PAR0–5, so a changed station
+//! address also sets RCR.PRO (the software filter keeps only the station's frames).
 //! [`Nic::receive`] also applies the filter in software (hash collisions, directed frames when
 //! `directed` is off).
 
@@ -406,9 +408,15 @@ impl Ne2000 {
     }
 
     /// RCR for the current filter (the station address is always accepted by the chip).
+    /// QEMU's model matches unicast frames against the PROM, not PAR0–5: with a station
+    /// address other than the permanent one, RCR.PRO takes every unicast frame and
+    /// [`Nic::receive`]'s software filter keeps those to the station.
     fn rcr(&self) -> u8 {
         let f = &self.filter;
         let mut rcr = Rcr::empty();
+        if f.directed && self.station != self.mac {
+            rcr |= Rcr::PRO;
+        }
         if f.broadcast {
             rcr |= Rcr::AB;
         }
@@ -535,6 +543,7 @@ impl Nic for Ne2000 {
             self.page(hal, Cr::PAGE1);
             self.write_par(hal);
             self.page(hal, Cr::empty());
+            hal.outb(self.io + RCR, self.rcr());
         }
         Ok(())
     }
@@ -632,7 +641,9 @@ impl Nic for Ne2000 {
                 .remote_read(hal, u16::from(self.next_pkt) * 256, &mut hdr)
                 .ok()
                 .and_then(|()| self.check_header(&hdr, curr));
-            let Some(len) = header else {
+            // A real DP8390 stores and counts the FCS (QEMU and Bochs store none): a maximum
+            // tagged frame plus FCS is cut back to the frame.
+            let Some(len) = header.map(|len| len.min(MAX_FRAME_LEN)) else {
                 self.rx_dropped = self.rx_dropped.saturating_add(1);
                 self.start(hal);
                 return None;

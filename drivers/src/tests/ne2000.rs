@@ -47,6 +47,8 @@ struct Dev {
     sent: Vec<Vec<u8>>,
     tx_stalled: bool,
     resets: usize,
+    /// Match unicast against the PROM (QEMU's model) instead of PAR0–5 (the real chip).
+    qemu_unicast: bool,
 }
 
 impl Dev {
@@ -73,6 +75,7 @@ impl Dev {
             sent: Vec::new(),
             tx_stalled: false,
             resets: 0,
+            qemu_unicast: false,
         };
         d.reset();
         d.resets = 0;
@@ -85,13 +88,13 @@ impl Dev {
         prom[..6].copy_from_slice(&MAC);
         prom[14] = 0x57;
         prom[15] = 0x57;
-        for i in 0..16 {
+        for (i, &b) in prom.iter().enumerate() {
             if self.byte_board {
-                self.mem[i] = prom[i];
+                self.mem[i] = b;
                 self.mem[16 + i] = 0;
             } else {
-                self.mem[2 * i] = prom[i];
-                self.mem[2 * i + 1] = prom[i];
+                self.mem[2 * i] = b;
+                self.mem[2 * i + 1] = b;
             }
         }
         self.resets += 1;
@@ -197,6 +200,8 @@ impl Dev {
             } else if dst[0] & 1 != 0 {
                 let h = mar_hash(&dst);
                 rcr.contains(Rcr::AM) && self.mar[usize::from(h >> 3)] & 1 << (h & 7) != 0
+            } else if self.qemu_unicast {
+                (0..6).all(|i| dst[i] == self.mem[2 * i])
             } else {
                 dst == self.par
             };
@@ -329,7 +334,10 @@ fn mac_comes_from_the_prom_in_word_mode() {
     let (mut hal, nic) = setup();
     assert_eq!(nic.mac(), MAC);
     assert_eq!(nic.width(), BusWidth::Word);
-    assert_eq!(hal.device.resets, 1, "one board reset through the reset port");
+    assert_eq!(
+        hal.device.resets, 1,
+        "one board reset through the reset port"
+    );
     assert!(pci::command(&mut hal, PCI).contains(Command::IO_SPACE));
     assert!(!pci::command(&mut hal, PCI).contains(Command::BUS_MASTER));
     let dcr = hal.writes_to(Space::Io, io(DCR));
@@ -398,7 +406,9 @@ fn transmit_alternates_two_page_buffers_and_pads() {
     );
     // 16-bit data-port writes: an odd length is padded to a word.
     let words = hal.writes_to(Space::Io, io(DATA)).len();
-    let want: usize = (0..5).map(|i| (21usize + i * 300).max(60).div_ceil(2)).sum();
+    let want: usize = (0..5)
+        .map(|i| (21usize + i * 300).max(60).div_ceil(2))
+        .sum();
     assert_eq!(words, want);
 }
 
@@ -545,7 +555,10 @@ fn close_stops_and_reopen_starts_afresh() {
     );
     let mut buf = [0u8; 1600];
     assert_eq!(nic.receive(&mut hal, &mut buf), None);
-    assert!(!hal.device.receive(&frame(100, 2)), "a stopped chip takes nothing");
+    assert!(
+        !hal.device.receive(&frame(100, 2)),
+        "a stopped chip takes nothing"
+    );
     nic.open(&mut hal).unwrap();
     assert_eq!(nic.receive(&mut hal, &mut buf), None, "ring reset");
     assert!(hal.device.receive(&frame(100, 3)));
@@ -574,7 +587,11 @@ fn rcr_and_mar_for_each_filter() {
         nic.set_filter(&mut hal, &f).unwrap();
         assert_eq!(Rcr::from_bits_retain(hal.device.rcr), rcr, "{f:?}");
         assert_eq!(u64::from_le_bytes(hal.device.mar), mar, "{f:?}");
-        assert_eq!(hal.device.cmd & 0xC3, Cr::STA.bits(), "back on page 0, running");
+        assert_eq!(
+            hal.device.cmd & 0xC3,
+            Cr::STA.bits(),
+            "back on page 0, running"
+        );
     }
 }
 
@@ -609,24 +626,52 @@ fn station_goes_to_par_and_survives_reopen_close_restores_the_mac() {
     let (mut hal, mut nic) = opened();
     nic.set_station(&mut hal, NEW_MAC).unwrap();
     assert_eq!(hal.device.par, NEW_MAC);
+    // QEMU matches unicast against the PROM: a new station address needs RCR.PRO.
+    assert_eq!(Rcr::from_bits_retain(hal.device.rcr), Rcr::AB | Rcr::PRO);
+    hal.device.qemu_unicast = true;
+    assert!(hal.device.receive(&to(NEW_MAC, 64, 7)));
+    assert!(hal.device.receive(&to([0x02, 9, 9, 9, 9, 9], 64, 8)));
+    let mut buf = [0u8; 1600];
+    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    assert_eq!(buf[..6], NEW_MAC);
+    assert_eq!(
+        nic.receive(&mut hal, &mut buf),
+        None,
+        "other unicast dropped in software"
+    );
+    hal.device.qemu_unicast = false;
+    nic.set_station(&mut hal, MAC).unwrap();
+    assert_eq!(
+        Rcr::from_bits_retain(hal.device.rcr),
+        Rcr::AB,
+        "back to the chip's match"
+    );
+    nic.set_station(&mut hal, NEW_MAC).unwrap();
     assert_eq!((nic.station(), nic.mac()), (NEW_MAC, MAC));
     assert_eq!(
         nic.set_station(&mut hal, GROUP_A),
         Err(NicError::BadAddress)
     );
-    assert!(!hal.device.receive(&to(MAC, 64, 1)), "old address refused");
+    // The chip takes the old address too (PRO), the software filter does not.
+    assert!(hal.device.receive(&to(MAC, 64, 1)));
     assert!(hal.device.receive(&to(NEW_MAC, 64, 2)));
-    let mut buf = [0u8; 1600];
     assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
+    assert_eq!(buf[..6], NEW_MAC);
     let mut f = RxFilter::new();
     f.set_multicast(&[ALL_HOSTS]);
     nic.set_filter(&mut hal, &f).unwrap();
     nic.close(&mut hal);
-    assert_eq!(hal.device.par, MAC, "the next driver finds the permanent address");
+    assert_eq!(
+        hal.device.par, MAC,
+        "the next driver finds the permanent address"
+    );
     nic.open(&mut hal).unwrap();
     assert_eq!(hal.device.par, NEW_MAC);
     assert_eq!(u64::from_le_bytes(hal.device.mar), 1 << 31);
-    assert_eq!(Rcr::from_bits_retain(hal.device.rcr), Rcr::AB | Rcr::AM);
+    assert_eq!(
+        Rcr::from_bits_retain(hal.device.rcr),
+        Rcr::AB | Rcr::AM | Rcr::PRO
+    );
 }
 
 #[test]
@@ -639,7 +684,11 @@ fn interrupts_unmask_and_ack_clears_isr() {
     assert!(nic.ack_interrupt(&mut hal));
     assert_eq!(hal.device.isr & 0x1F, 0);
     let mut buf = [0u8; 1600];
-    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64), "receive polls CURR");
+    assert_eq!(
+        nic.receive(&mut hal, &mut buf),
+        Some(64),
+        "receive polls CURR"
+    );
     nic.transmit(&mut hal, &frame(64, 2)).unwrap();
     assert!(nic.ack_interrupt(&mut hal), "PTX");
     nic.transmit(&mut hal, &frame(64, 3)).unwrap();
@@ -684,7 +733,10 @@ fn eight_bit_board_is_detected_and_uses_byte_transfers() {
     assert!(wrapped);
     assert_eq!(hal.device.sent.len(), 20);
     assert_eq!(hal.device.sent[5], frame(333, 5));
-    assert_eq!(hal.writes_to(Space::Io, 0x300 + u64::from(TPSR))[1..3], [0x20, 0x26]);
+    assert_eq!(
+        hal.writes_to(Space::Io, 0x300 + u64::from(TPSR))[1..3],
+        [0x20, 0x26]
+    );
     let data = 0x300 + u64::from(DATA);
     assert!(hal
         .log
@@ -705,10 +757,7 @@ fn forced_byte_mode_on_a_16_bit_board_reads_the_doubled_prom() {
     let mut isa16 = FakeHal::new(Dev::new(0x300, false), DMA_BASE_HIGH);
     let nic16 = Ne2000::new_isa(&mut isa16, card).unwrap();
     assert_eq!((nic16.width(), nic16.mac()), (BusWidth::Word, MAC));
-    assert_eq!(
-        crate::probe::AnyNic::Ne2000(nic16).isa_card(),
-        Some(card)
-    );
+    assert_eq!(crate::probe::AnyNic::Ne2000(nic16).isa_card(), Some(card));
 }
 
 #[test]

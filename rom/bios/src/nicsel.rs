@@ -6,8 +6,8 @@ use crate::hal::BiosHal;
 use crate::println;
 use core::fmt;
 use softpxe_drivers::ne2000::isa::looks_like_8390;
-use softpxe_drivers::nic::Nic;
 use softpxe_drivers::ne2000::IsaCard;
+use softpxe_drivers::nic::Nic;
 use softpxe_drivers::pci::{self, PciAddress};
 use softpxe_drivers::{find_driver, find_isa, probe, probe_isa, AnyNic};
 use softpxe_settings::{IsaSelect, NicSelect, Settings};
@@ -139,7 +139,10 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
     if settings.isa == Some(IsaSelect::Auto) {
         match find_isa(hal) {
             Some((driver, card)) => {
-                println!("softpxe: isa = auto: an {driver} answers at ISA {:#x}", card.port);
+                println!(
+                    "softpxe: isa = auto: an {driver} answers at ISA {:#x}",
+                    card.port
+                );
                 return try_isa(hal, driver, card);
             }
             None => println!(

@@ -15,8 +15,8 @@ use softpxe_drivers::{pci, Hal, Nic, RxFilter};
 use softpxe_net::Instant;
 use softpxe_pxe::abi::{self, Segment, StructConfig};
 use softpxe_pxe::{
-    Action, IsaIds, IsrShared, Memory, NicInfo, NicOpen, Opcode, PciIds, Platform, PxeConfig, PxeStack,
-    SegOff16,
+    Action, IsaIds, IsrShared, Memory, NicInfo, NicOpen, Opcode, PciIds, Platform, PxeConfig,
+    PxeStack, SegOff16,
 };
 use zerocopy::IntoBytes;
 

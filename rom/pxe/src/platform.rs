@@ -51,7 +51,9 @@ impl IsaIds {
             let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
             product[i] = hex(pair[0])? << 4 | hex(pair[1])?;
         }
-        Some(u32::from_le_bytes([vendor[0], vendor[1], product[0], product[1]]))
+        Some(u32::from_le_bytes([
+            vendor[0], vendor[1], product[0], product[1],
+        ]))
     }
 }
 

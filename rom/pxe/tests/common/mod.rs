@@ -6,8 +6,8 @@
 use softpxe_net::{Instant, Ipv4Addr};
 use softpxe_pxe::abi::SegOff16;
 use softpxe_pxe::{
-    dispatch, IsaIds, IsrShared, Memory, NicInfo, NicOpen, Opcode, Outcome, PciIds, Platform, PxeConfig,
-    PxeStack,
+    dispatch, IsaIds, IsrShared, Memory, NicInfo, NicOpen, Opcode, Outcome, PciIds, Platform,
+    PxeConfig, PxeStack,
 };
 use std::collections::VecDeque;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
