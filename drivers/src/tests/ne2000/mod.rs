@@ -8,10 +8,13 @@
 
 use std::vec::Vec;
 
+mod filter;
+mod isa_8bit;
+
 use super::{flt, frame};
 use crate::fake::{Bus, FakeDevice, FakeHal, FakePciFunction, Space, DMA_BASE_HIGH};
 use crate::filter::RxFilter;
-use crate::ne2000::isa::{self, IsaCard};
+use crate::ne2000::isa::IsaCard;
 use crate::ne2000::regs::*;
 use crate::ne2000::{BusWidth, Ne2000};
 use crate::nic::{Nic, NicError};
@@ -568,113 +571,6 @@ fn close_stops_and_reopen_starts_afresh() {
 }
 
 #[test]
-fn rcr_and_mar_for_each_filter() {
-    let (mut hal, mut nic) = opened();
-    let mut list = RxFilter::new();
-    list.set_multicast(&[GROUP_A, ALL_HOSTS]);
-    let cases = [
-        (flt(true, false, false, false), Rcr::empty(), 0u64),
-        (flt(true, true, false, false), Rcr::AB, 0),
-        (flt(true, true, true, false), Rcr::AB | Rcr::AM, u64::MAX),
-        (
-            flt(false, false, false, true),
-            Rcr::PRO | Rcr::AB | Rcr::AM,
-            u64::MAX,
-        ),
-        (list, Rcr::AB | Rcr::AM, 1 << 57 | 1 << 31),
-    ];
-    for (f, rcr, mar) in cases {
-        nic.set_filter(&mut hal, &f).unwrap();
-        assert_eq!(Rcr::from_bits_retain(hal.device.rcr), rcr, "{f:?}");
-        assert_eq!(u64::from_le_bytes(hal.device.mar), mar, "{f:?}");
-        assert_eq!(
-            hal.device.cmd & 0xC3,
-            Cr::STA.bits(),
-            "back on page 0, running"
-        );
-    }
-}
-
-#[test]
-fn software_filter_drops_hash_collisions_and_undirected_frames() {
-    let (mut hal, mut nic) = opened();
-    let mut f = RxFilter::new();
-    f.set_multicast(&[GROUP_A]);
-    nic.set_filter(&mut hal, &f).unwrap();
-    let twin = (0..=255u8)
-        .map(|b| [0x01, 0x00, 0x5E, 0x22, 0x33, b])
-        .find(|m| mar_hash(m) == mar_hash(&GROUP_A))
-        .expect("a colliding address");
-    assert!(hal.device.receive(&to(twin, 64, 1)));
-    assert!(hal.device.receive(&to(GROUP_A, 64, 2)));
-    let mut buf = [0u8; 1600];
-    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
-    assert_eq!(buf[..6], GROUP_A);
-    assert_eq!(nic.receive(&mut hal, &mut buf), None);
-    // The chip always takes its station address; `directed` off drops it in software.
-    nic.set_filter(&mut hal, &flt(false, true, false, false))
-        .unwrap();
-    assert!(hal.device.receive(&to(MAC, 64, 3)));
-    assert!(hal.device.receive(&frame(64, 4)));
-    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
-    assert_eq!(buf[..6], [0xFF; 6]);
-    assert_eq!(nic.rx_dropped(), 0);
-}
-
-#[test]
-fn station_goes_to_par_and_survives_reopen_close_restores_the_mac() {
-    let (mut hal, mut nic) = opened();
-    nic.set_station(&mut hal, NEW_MAC).unwrap();
-    assert_eq!(hal.device.par, NEW_MAC);
-    // QEMU matches unicast against the PROM: a new station address needs RCR.PRO.
-    assert_eq!(Rcr::from_bits_retain(hal.device.rcr), Rcr::AB | Rcr::PRO);
-    hal.device.qemu_unicast = true;
-    assert!(hal.device.receive(&to(NEW_MAC, 64, 7)));
-    assert!(hal.device.receive(&to([0x02, 9, 9, 9, 9, 9], 64, 8)));
-    let mut buf = [0u8; 1600];
-    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
-    assert_eq!(buf[..6], NEW_MAC);
-    assert_eq!(
-        nic.receive(&mut hal, &mut buf),
-        None,
-        "other unicast dropped in software"
-    );
-    hal.device.qemu_unicast = false;
-    nic.set_station(&mut hal, MAC).unwrap();
-    assert_eq!(
-        Rcr::from_bits_retain(hal.device.rcr),
-        Rcr::AB,
-        "back to the chip's match"
-    );
-    nic.set_station(&mut hal, NEW_MAC).unwrap();
-    assert_eq!((nic.station(), nic.mac()), (NEW_MAC, MAC));
-    assert_eq!(
-        nic.set_station(&mut hal, GROUP_A),
-        Err(NicError::BadAddress)
-    );
-    // The chip takes the old address too (PRO), the software filter does not.
-    assert!(hal.device.receive(&to(MAC, 64, 1)));
-    assert!(hal.device.receive(&to(NEW_MAC, 64, 2)));
-    assert_eq!(nic.receive(&mut hal, &mut buf), Some(64));
-    assert_eq!(buf[..6], NEW_MAC);
-    let mut f = RxFilter::new();
-    f.set_multicast(&[ALL_HOSTS]);
-    nic.set_filter(&mut hal, &f).unwrap();
-    nic.close(&mut hal);
-    assert_eq!(
-        hal.device.par, MAC,
-        "the next driver finds the permanent address"
-    );
-    nic.open(&mut hal).unwrap();
-    assert_eq!(hal.device.par, NEW_MAC);
-    assert_eq!(u64::from_le_bytes(hal.device.mar), 1 << 31);
-    assert_eq!(
-        Rcr::from_bits_retain(hal.device.rcr),
-        Rcr::AB | Rcr::AM | Rcr::PRO
-    );
-}
-
-#[test]
 fn interrupts_unmask_and_ack_clears_isr() {
     let (mut hal, mut nic) = opened();
     assert!(!nic.ack_interrupt(&mut hal));
@@ -705,102 +601,4 @@ fn link_and_ring_lengths() {
     assert_eq!(nic.link_speed_bps(&mut hal), Some(10_000_000));
     assert!(nic.link_up(&mut hal));
     assert_eq!((nic.rx_ring_len(), nic.tx_ring_len()), (8, 2));
-}
-
-// --- ISA and 8-bit mode ------------------------------------------------------------------
-
-#[test]
-fn eight_bit_board_is_detected_and_uses_byte_transfers() {
-    let mut hal = FakeHal::new(Dev::new(0x300, true), DMA_BASE_HIGH);
-    let mut nic = Ne2000::new_isa(&mut hal, IsaCard::new(0x300, 5)).expect("attach");
-    assert_eq!(nic.mac(), MAC);
-    assert_eq!(nic.width(), BusWidth::Byte);
-    nic.open(&mut hal).unwrap();
-    let d = &hal.device;
-    assert_eq!(d.dcr & Dcr::WTS.bits(), 0);
-    assert_eq!((d.start, d.stop), (0x2C, 0x40), "NE1000 memory at 2000h");
-    let mut buf = [0u8; 1600];
-    let mut wrapped = false;
-    for i in 0..20u8 {
-        let len = [1514, 333, 60, 999][usize::from(i) % 4];
-        let at = usize::from(hal.device.curr) << 8;
-        wrapped |= at + 4 + len > 0x4000;
-        assert!(hal.device.receive(&frame(len, i)));
-        assert_eq!(nic.receive(&mut hal, &mut buf), Some(len));
-        assert_eq!(&buf[..len], &frame(len, i)[..]);
-        nic.transmit(&mut hal, &frame(len, i)).unwrap();
-    }
-    assert!(wrapped);
-    assert_eq!(hal.device.sent.len(), 20);
-    assert_eq!(hal.device.sent[5], frame(333, 5));
-    assert_eq!(
-        hal.writes_to(Space::Io, 0x300 + u64::from(TPSR))[1..3],
-        [0x20, 0x26]
-    );
-    let data = 0x300 + u64::from(DATA);
-    assert!(hal
-        .log
-        .iter()
-        .all(|e| !matches!(*e, crate::fake::Event::Write { addr, width: 2, .. } if addr == data)));
-    assert_eq!(nic.rx_ring_len(), 3);
-}
-
-#[test]
-fn forced_byte_mode_on_a_16_bit_board_reads_the_doubled_prom() {
-    let mut hal = FakeHal::new(Dev::new(0x300, false), DMA_BASE_HIGH);
-    let card = IsaCard::new(0x300, 9);
-    let mut nic = Ne2000::new_isa_with_width(&mut hal, card, BusWidth::Byte).unwrap();
-    assert_eq!(nic.mac(), MAC);
-    nic.open(&mut hal).unwrap();
-    nic.transmit(&mut hal, &frame(61, 1)).unwrap();
-    assert_eq!(hal.device.sent[0], frame(61, 1));
-    let mut isa16 = FakeHal::new(Dev::new(0x300, false), DMA_BASE_HIGH);
-    let nic16 = Ne2000::new_isa(&mut isa16, card).unwrap();
-    assert_eq!((nic16.width(), nic16.mac()), (BusWidth::Word, MAC));
-    assert_eq!(crate::probe::AnyNic::Ne2000(nic16).isa_card(), Some(card));
-}
-
-#[test]
-fn isa_probe_writes_nothing_where_the_bus_is_empty() {
-    let mut hal = FakeHal::new(Dev::new(0x320, false), DMA_BASE_HIGH);
-    assert_eq!(isa::find(&mut hal), Some(IsaCard::new(0x320, 0)));
-    // 0x300 and 0x280 read FFh: never written. Only CR of the board at 0x320 was written,
-    // and no reset port was touched.
-    for e in &hal.log {
-        if let crate::fake::Event::Write { addr, .. } = *e {
-            assert_eq!(addr, 0x320, "unexpected write to {addr:#x}");
-        }
-    }
-    assert_eq!(hal.device.resets, 0);
-    let mut empty = FakeHal::new(Dev::new(0x200, false), DMA_BASE_HIGH);
-    assert_eq!(isa::find(&mut empty), None);
-    assert!(empty.log.is_empty());
-    assert_eq!(
-        crate::probe::probe_isa(&mut hal, "ne2000", IsaCard::new(0x320, 0))
-            .unwrap()
-            .map(|n| n.mac()),
-        Some(MAC)
-    );
-}
-
-#[test]
-fn isa_probe_rejects_a_port_that_does_not_echo_cr() {
-    // Plain memory-like registers at 0x300 that read back 0x00 whatever is written.
-    let mut hal: FakeHal<()> = FakeHal::new((), DMA_BASE_HIGH);
-    hal.script_reads(Space::Io, 0x300, 1, &[0x00, 0x00]);
-    assert!(!isa::looks_like_8390(&mut hal, 0x300));
-    assert_eq!(
-        hal.writes_to(Space::Io, 0x300),
-        [0x61, 0x00],
-        "one probe write, then the old value back"
-    );
-}
-
-#[test]
-fn registry_takes_the_rtl8029() {
-    let (mut hal, _) = setup();
-    let nic = crate::probe(&mut hal, PCI).unwrap().expect("a driver");
-    assert_eq!(nic.driver_name(), "ne2000");
-    assert_eq!(nic.mac(), MAC);
-    assert_eq!(nic.isa_card(), None);
 }
