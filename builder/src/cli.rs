@@ -110,6 +110,9 @@ pub struct SettingFlags {
     /// NIC to use: auto, VVVV:DDDD or BB:DD.F
     #[arg(long, value_name = "NIC", value_parser = checked(Key::Nic))]
     pub nic: Option<String>,
+    /// ISA card to drive: ne2000:PORT[:IRQ] (e.g. ne2000:0x300:9) or auto (probe the classic ports)
+    #[arg(long, value_name = "CARD", value_parser = checked(Key::Isa))]
+    pub isa: Option<String>,
     /// Log verbosity: quiet, info, debug
     #[arg(long, value_name = "LEVEL", value_parser = checked(Key::Log))]
     pub log: Option<String>,
@@ -139,6 +142,7 @@ impl SettingFlags {
             (Key::Discovery, &self.discovery),
             (Key::Timing, &self.timing),
             (Key::Nic, &self.nic),
+            (Key::Isa, &self.isa),
             (Key::Log, &self.log),
             (Key::MenuTimeout, &self.menu_timeout),
             (Key::TftpWindowsize, &self.tftp_windowsize),

@@ -18,6 +18,7 @@ pub mod fake;
 pub mod filter;
 pub mod hal;
 pub mod i8255x;
+pub mod ne2000;
 pub mod nic;
 pub mod pci;
 pub mod pcnet;
@@ -33,7 +34,10 @@ pub use filter::RxFilter;
 pub use hal::{DmaRegion, Hal};
 pub use nic::{Nic, NicError};
 pub use pci::{PciAddress, PciId};
-pub use probe::{find_driver, probe, AnyNic, DriverInfo, DRIVERS};
+pub use probe::{
+    find_driver, find_isa, probe, probe_isa, AnyNic, DriverInfo, IsaDriverInfo, DRIVERS,
+    ISA_DRIVERS,
+};
 
 /// Largest Ethernet frame a driver transmits or returns, without FCS: 1514 + a 802.1Q tag.
 pub const MAX_FRAME_LEN: usize = 1518;

@@ -6,6 +6,7 @@ use crate::e1000::{self, E1000};
 use crate::filter::RxFilter;
 use crate::hal::Hal;
 use crate::i8255x::{self, I8255x};
+use crate::ne2000::{self, IsaCard, Ne2000};
 use crate::nic::{Nic, NicError};
 use crate::pci::{self, PciAddress, PciId};
 use crate::pcnet::{self, Pcnet};
@@ -27,6 +28,10 @@ pub const DRIVERS: &[DriverInfo] = &[
     DriverInfo {
         name: "e1000",
         ids: e1000::PCI_IDS,
+    },
+    DriverInfo {
+        name: "ne2000",
+        ids: ne2000::PCI_IDS,
     },
     DriverInfo {
         name: "rtl8139",
@@ -70,6 +75,8 @@ pub fn find_driver(vendor: u16, device: u16) -> Option<(&'static DriverInfo, &'s
 pub enum AnyNic {
     /// Intel 8254x.
     E1000(E1000),
+    /// NE2000 / DP8390 (PCI or ISA).
+    Ne2000(Ne2000),
     /// Realtek RTL8139.
     Rtl8139(Rtl8139),
     /// virtio-net (legacy or 1.0).
@@ -91,6 +98,7 @@ pub fn probe<H: Hal + ?Sized>(hal: &mut H, pci: PciAddress) -> Result<Option<Any
     };
     let nic = match driver.name {
         "e1000" => AnyNic::E1000(E1000::new(hal, pci)?),
+        "ne2000" => AnyNic::Ne2000(Ne2000::new(hal, pci)?),
         "rtl8139" => AnyNic::Rtl8139(Rtl8139::new(hal, pci)?),
         "pcnet" => AnyNic::Pcnet(Pcnet::new(hal, pci)?),
         "tulip" => AnyNic::Tulip(Tulip::new(hal, pci)?),
@@ -100,11 +108,60 @@ pub fn probe<H: Hal + ?Sized>(hal: &mut H, pci: PciAddress) -> Result<Option<Any
     Ok(Some(nic))
 }
 
+/// A driver for ISA boards and the models it handles (`softpxe nics` lists them).
+#[derive(Clone, Copy, Debug)]
+pub struct IsaDriverInfo {
+    /// Driver name (its module name, and the card type in `isa = <type>:<port>:<irq>`).
+    pub name: &'static str,
+    /// Boards, as "Vendor Model (QEMU xyz, Bochs xyz)".
+    pub models: &'static [&'static str],
+    /// The ports `isa = auto` probes, in order.
+    pub auto_ports: &'static [u16],
+}
+
+/// Every ISA driver (ISA boards are never probed unless the settings ask).
+pub const ISA_DRIVERS: &[IsaDriverInfo] = &[IsaDriverInfo {
+    name: "ne2000",
+    models: &["Novell NE2000 and compatibles, 16-bit (QEMU ne2k_isa, Bochs ne2k); NE1000, 8-bit"],
+    auto_ports: &ne2000::isa::CLASSIC_PORTS,
+}];
+
+/// Takes the ISA board `card` with the driver named `driver` (resets it, reads its MAC).
+/// `Ok(None)`: no such ISA driver.
+pub fn probe_isa<H: Hal + ?Sized>(
+    hal: &mut H,
+    driver: &str,
+    card: IsaCard,
+) -> Result<Option<AnyNic>, NicError> {
+    match driver {
+        "ne2000" => Ok(Some(AnyNic::Ne2000(Ne2000::new_isa(hal, card)?))),
+        _ => Ok(None),
+    }
+}
+
+/// `isa = auto`: the first board a driver's least intrusive check finds at its classic ports
+/// (driver name and card; the IRQ is unknown).
+pub fn find_isa<H: Hal + ?Sized>(hal: &mut H) -> Option<(&'static str, IsaCard)> {
+    ne2000::isa::find(hal).map(|card| ("ne2000", card))
+}
+
 impl AnyNic {
+    /// The ISA board this is, if it is one.
+    pub fn isa_card(&self) -> Option<IsaCard> {
+        match self {
+            AnyNic::Ne2000(n) => match n.attachment() {
+                ne2000::Attach::Isa(card) => Some(card),
+                ne2000::Attach::Pci(_) => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The driver's name.
     pub fn driver_name(&self) -> &'static str {
         match self {
             AnyNic::E1000(_) => "e1000",
+            AnyNic::Ne2000(_) => "ne2000",
             AnyNic::Rtl8139(_) => "rtl8139",
             AnyNic::VirtioNet(_) => "virtio_net",
             AnyNic::Pcnet(_) => "pcnet",
@@ -118,6 +175,7 @@ macro_rules! dispatch {
     ($self:ident, $nic:ident => $e:expr) => {
         match $self {
             AnyNic::E1000($nic) => $e,
+            AnyNic::Ne2000($nic) => $e,
             AnyNic::Rtl8139($nic) => $e,
             AnyNic::VirtioNet($nic) => $e,
             AnyNic::Pcnet($nic) => $e,

@@ -33,6 +33,8 @@ pub enum ErrorKind {
     BadNumber { max: u32 },
     /// Not `auto`, `VVVV:DDDD` or `BB:DD.F`.
     BadNic,
+    /// Not `auto` or `<driver>:<port>[:<irq>]`.
+    BadIsa,
 }
 
 impl fmt::Display for ErrorKind {
@@ -60,6 +62,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::BadNic => {
                 f.write_str("expected auto, VVVV:DDDD (PCI IDs) or BB:DD.F (PCI address)")
             }
+            ErrorKind::BadIsa => f.write_str(
+                "expected auto or ne2000:PORT[:IRQ] (PORT 0x200-0x3e0 in steps of 0x20, IRQ 2-15)",
+            ),
         }
     }
 }

@@ -22,7 +22,7 @@ mod tests;
 
 pub use error::{ErrorKind, LineError};
 pub use parse::parse;
-pub use value::{Discovery, Fault, Host, LogLevel, NicSelect, Text, Timing};
+pub use value::{Discovery, Fault, Host, IsaDriver, IsaSelect, LogLevel, NicSelect, Text, Timing};
 pub use write::{default_text, write, ValueDisplay};
 
 use core::net::Ipv4Addr;
@@ -56,6 +56,9 @@ pub struct Settings {
     pub menu_timeout: Option<u8>,
     /// Which NIC to use; default [`NicSelect::Auto`].
     pub nic: Option<NicSelect>,
+    /// An ISA card to drive as well (`auto`: probe the classic ports); default: none, ISA is
+    /// never probed.
+    pub isa: Option<IsaSelect>,
     /// Log verbosity; default [`LogLevel::Info`].
     pub log: Option<LogLevel>,
     /// TFTP window size (RFC 7440) asked for, 1-64; 1 turns windowing off. Default 16.
@@ -86,6 +89,7 @@ pub enum Key {
     Timing,
     MenuTimeout,
     Nic,
+    Isa,
     Log,
     TftpWindowsize,
     TestFile,
@@ -94,7 +98,7 @@ pub enum Key {
 
 impl Key {
     /// All keys, in canonical order.
-    pub const ALL: [Key; 15] = [
+    pub const ALL: [Key; 16] = [
         Key::VendorClass,
         Key::NextServer,
         Key::BootFile,
@@ -106,6 +110,7 @@ impl Key {
         Key::Timing,
         Key::MenuTimeout,
         Key::Nic,
+        Key::Isa,
         Key::Log,
         Key::TftpWindowsize,
         Key::TestFile,
@@ -126,6 +131,7 @@ impl Key {
             Key::Timing => "timing",
             Key::MenuTimeout => "menu_timeout",
             Key::Nic => "nic",
+            Key::Isa => "isa",
             Key::Log => "log",
             Key::TftpWindowsize => "tftp_windowsize",
             Key::TestFile => "test_file",
@@ -147,6 +153,9 @@ impl Key {
             Key::Timing => "DHCP offers and retries: auto (proceed once address + boot info are in; 4/8/16/32 s), spec (PXE 2.1 windows) or fast (1/2/4/8 s)",
             Key::MenuTimeout => "boot menu timeout in seconds, 0-255 (empty: from the server)",
             Key::Nic => "NIC to use: auto, VVVV:DDDD (PCI vendor:device) or BB:DD.F (PCI address)",
+            Key::Isa => {
+                "ISA card: ne2000:PORT[:IRQ] (e.g. ne2000:0x300:9) or auto (empty: no ISA probing)"
+            }
             Key::Log => "log verbosity: quiet, info, debug",
             Key::TftpWindowsize => "TFTP window size (RFC 7440) to ask for, 1-64; 1 turns it off",
             Key::TestFile => "diagnostic: fetch this file before the NBP and report its speed",
@@ -183,6 +192,7 @@ impl Settings {
             Key::Timing => self.timing = None,
             Key::MenuTimeout => self.menu_timeout = None,
             Key::Nic => self.nic = None,
+            Key::Isa => self.isa = None,
             Key::Log => self.log = None,
             Key::TftpWindowsize => self.tftp_windowsize = None,
             Key::TestFile => self.test_file = None,
@@ -204,6 +214,7 @@ impl Settings {
             Key::Timing => self.timing.is_some(),
             Key::MenuTimeout => self.menu_timeout.is_some(),
             Key::Nic => self.nic.is_some(),
+            Key::Isa => self.isa.is_some(),
             Key::Log => self.log.is_some(),
             Key::TftpWindowsize => self.tftp_windowsize.is_some(),
             Key::TestFile => self.test_file.is_some(),

@@ -207,6 +207,52 @@ fn menu_timeout_values() {
 }
 
 #[test]
+fn isa_values() {
+    assert_eq!(ok("").isa, None, "unset: no ISA probing");
+    assert_eq!(ok("isa = AUTO").isa, Some(IsaSelect::Auto));
+    let card = |port, irq| {
+        Some(IsaSelect::Card {
+            driver: IsaDriver::Ne2000,
+            port,
+            irq,
+        })
+    };
+    assert_eq!(ok("isa = ne2000:0x300:9").isa, card(0x300, 9));
+    assert_eq!(ok("isa = ne2000:280:15").isa, card(0x280, 15));
+    assert_eq!(ok("isa = Ne2000:0X3E0:2").isa, card(0x3E0, 2));
+    assert_eq!(ok("isa = ne2000:0x340").isa, card(0x340, 0));
+    assert_eq!(ok("isa = ne2000:0x340:0").isa, card(0x340, 0));
+    for bad in [
+        "ne2000",
+        "ne2000:",
+        "ne2000:0x310:9",
+        "ne2000:0x1e0:9",
+        "ne2000:0x400:9",
+        "ne2000:0x300:1",
+        "ne2000:0x300:16",
+        "ne2000:0x300:00",
+        "ne2000:0x300:9:1",
+        "ne2000:0x300:+9",
+        "ne2000:0x300:",
+        "3c509:0x300:9",
+        "0x300",
+    ] {
+        assert_eq!(
+            err(&std::format!("isa = {bad}")),
+            ErrorKind::BadIsa,
+            "{bad}"
+        );
+    }
+    let mut s = Settings {
+        isa: card(0x300, 9),
+        ..Settings::default()
+    };
+    assert!(written(&s).contains("\nisa = ne2000:0x300:9\n"));
+    s.isa = card(0x320, 0);
+    assert_eq!(ok(&written(&s)), s);
+}
+
+#[test]
 fn nic_values() {
     assert_eq!(ok("nic = auto").nic, Some(NicSelect::Auto));
     assert_eq!(
@@ -393,6 +439,7 @@ fn full_settings() -> Settings {
         (Key::Timing, "fast"),
         (Key::MenuTimeout, "0"),
         (Key::Nic, "10ec:8139"),
+        (Key::Isa, "NE2000:300:5"),
         (Key::Log, "debug"),
     ] {
         s.set(k, v.as_bytes()).unwrap();
@@ -407,6 +454,7 @@ fn write_then_parse_round_trips() {
     assert!(text.contains("\nboot_file = pxelinux.0\n"));
     assert!(text.contains("\nnetmask = 255.255.240.0\n"));
     assert!(text.contains("\nnic = 10ec:8139\n"));
+    assert!(text.contains("\nisa = ne2000:0x300:5\n"));
     // A set key equal to its default is still written uncommented.
     assert!(text.contains("\nvendor_class = PXEClient:Arch:00000:UNDI:002001\n"));
     assert_eq!(ok(&text), s);
@@ -462,6 +510,8 @@ fn random_bytes_never_panic_and_round_trip() {
         b"timing",
         b"menu_timeout",
         b"nic",
+        b"isa",
+        b"ne2000:0x300:9",
         b"log",
         b"auto",
         b"fast",

@@ -276,6 +276,87 @@ impl NicSelect {
     }
 }
 
+/// `isa`: an ISA network card to drive. ISA cards cannot be found safely, so the default (the key
+/// not set) probes none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IsaSelect {
+    /// Probe the classic ports of each ISA driver with its least intrusive check (`auto`).
+    Auto,
+    /// This card: `<driver>:<port>[:<irq>]`, e.g. `ne2000:0x300:9` (IRQ 0 or left out: polled).
+    Card {
+        /// The ISA driver.
+        driver: IsaDriver,
+        /// I/O base, 0x200-0x3E0 in steps of 0x20.
+        port: u16,
+        /// IRQ line, 2-15, or 0 (unknown; the card is polled).
+        irq: u8,
+    },
+}
+
+keyword_enum!(
+    /// The ISA drivers `isa = <driver>:...` can name.
+    IsaDriver, "ne2000", {
+    /// NE2000 / NE1000 and compatibles (DP8390).
+    #[default]
+    Ne2000 = "ne2000",
+});
+
+impl IsaSelect {
+    /// Parses `auto` or `<driver>:<port>[:<irq>]` (port hex, with or without `0x`; IRQ decimal).
+    pub fn parse(s: &[u8]) -> Result<IsaSelect, ErrorKind> {
+        if s.eq_ignore_ascii_case(b"auto") {
+            return Ok(IsaSelect::Auto);
+        }
+        let mut parts = s.split(|b| *b == b':');
+        let driver = parts.next().ok_or(ErrorKind::BadIsa)?;
+        let driver = IsaDriver::parse(driver).map_err(|_| ErrorKind::BadIsa)?;
+        let port = parts.next().ok_or(ErrorKind::BadIsa)?;
+        let port = port
+            .strip_prefix(b"0x")
+            .or_else(|| port.strip_prefix(b"0X"))
+            .unwrap_or(port);
+        let port = hex(port, 3).ok_or(ErrorKind::BadIsa)?;
+        if !(0x200..=0x3E0).contains(&port) || port % 0x20 != 0 {
+            return Err(ErrorKind::BadIsa);
+        }
+        let irq = match parts.next() {
+            None => 0,
+            Some(irq) => {
+                if irq.is_empty() || irq.len() > 2 || !irq.iter().all(u8::is_ascii_digit) {
+                    return Err(ErrorKind::BadIsa);
+                }
+                let n = irq.iter().fold(0u8, |a, &b| a * 10 + (b - b'0'));
+                if n == 1 || n > 15 || (n == 0 && irq.len() > 1) {
+                    return Err(ErrorKind::BadIsa);
+                }
+                n
+            }
+        };
+        if parts.next().is_some() {
+            return Err(ErrorKind::BadIsa);
+        }
+        Ok(IsaSelect::Card {
+            driver,
+            port: port as u16,
+            irq,
+        })
+    }
+}
+
+impl fmt::Display for IsaSelect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            IsaSelect::Auto => f.write_str("auto"),
+            IsaSelect::Card {
+                driver,
+                port,
+                irq: 0,
+            } => write!(f, "{driver}:{port:#x}"),
+            IsaSelect::Card { driver, port, irq } => write!(f, "{driver}:{port:#x}:{irq}"),
+        }
+    }
+}
+
 /// Parses 1..=`max_digits` hex digits.
 fn hex(s: &[u8], max_digits: usize) -> Option<u32> {
     if s.is_empty() || s.len() > max_digits {

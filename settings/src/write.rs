@@ -79,6 +79,7 @@ impl fmt::Display for ValueDisplay<'_> {
             Key::Timing => opt(&s.timing, f),
             Key::MenuTimeout => opt(&s.menu_timeout, f),
             Key::Nic => opt(&s.nic, f),
+            Key::Isa => opt(&s.isa, f),
             Key::Log => opt(&s.log, f),
             Key::TftpWindowsize => opt(&s.tftp_windowsize, f),
             Key::TestFile => opt(&s.test_file, f),

@@ -286,9 +286,13 @@ fn position(r: &Report, name: &str) -> Result<usize> {
 pub struct Expect<'a> {
     pub client_ip: &'a str,
     pub server_ip: &'a str,
-    /// PCI vendor and device of the NIC, upper-case hex.
+    /// PCI vendor and device of the NIC, upper-case hex; for an ISA card ([`PNP`], its EISA ID
+    /// as GET_NIC_TYPE stores it, upper-case hex32): UNDI_GET_NIC_TYPE must say PnP_NIC.
     pub nic: (&'a str, &'a str),
 }
+
+/// `Expect::nic.0` for a non-PCI NIC (`PnP_NIC` in UNDI_GET_NIC_TYPE, see docs/pxe-api.md).
+pub const PNP: &str = "PNP";
 
 /// What a run differs in from the default (see [`check_api_with`]).
 #[derive(Clone, Copy, Debug, Default)]
@@ -421,12 +425,21 @@ pub fn check_api_with(run: &Run, want: &Expect, opts: &Options) -> Result<Report
         .expect_hex("hwtype", 1)?
         .expect_hex("hwaddrlen", 6)?
         .expect_hex("mtu", 1500)?;
-    r.call("UNDI_GET_NIC_TYPE")?
-        .ok()?
-        .expect("nictype", "02")?
-        .expect("vendor", want.nic.0)?
-        .expect("device", want.nic.1)?
-        .expect("class", "02")?;
+    let nic_type = r.call("UNDI_GET_NIC_TYPE")?.ok()?;
+    if want.nic.0 == PNP {
+        nic_type
+            .expect("nictype", "03")?
+            .expect("eisaid", want.nic.1)?
+            .expect("class", "02")?
+            .expect("subclass", "00")?
+            .expect("csn", "FFFF")?;
+    } else {
+        nic_type
+            .expect("nictype", "02")?
+            .expect("vendor", want.nic.0)?
+            .expect("device", want.nic.1)?
+            .expect("class", "02")?;
+    }
     let stats = r.all("UNDI_GET_STATISTICS", "!PXE");
     ensure!(stats.len() == 2, "GET_STATISTICS twice expected");
     stats[0].ok()?;
@@ -443,7 +456,12 @@ pub fn check_api_with(run: &Run, want: &Expect, opts: &Options) -> Result<Report
 
     // UNDI state calls, after UDP and before raw UNDI (iPXE's RESET_ADAPTER reopens the NIC as
     // UNDI_OPEN does, which freezes its IP stack until UNDI_CLOSE)
-    let bdf = r.call("UNDI_GET_NIC_TYPE")?.get("busdevfunc")?.to_string();
+    // An ISA card has no bus:dev.fn; apitest.0 then passes AX = 0000.
+    let bdf = if want.nic.0 == PNP {
+        "0000".to_string()
+    } else {
+        r.call("UNDI_GET_NIC_TYPE")?.get("busdevfunc")?.to_string()
+    };
     r.call("START_UNDI")?
         .ok()?
         .expect("in_ax", &bdf)?

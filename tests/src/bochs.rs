@@ -8,14 +8,25 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// A network card Bochs emulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BochsNic {
+    /// Intel 82540EM in PCI slot 1.
+    E1000,
+    /// The NE2000 (RTL8029, 10ec:8029) in PCI slot 1.
+    Ne2kPci,
+    /// The NE2000 on the ISA bus (IRQ 9 makes Bochs stop on its PIIX3 IRQ routing: use 5).
+    Ne2kIsa { ioaddr: u16, irq: u8 },
+}
+
 /// One Bochs machine.
 #[derive(Clone, Debug)]
 pub struct Bochs {
     name: String,
     floppy: Option<PathBuf>,
     memory_mib: u32,
-    e1000: bool,
-    /// Bochs's own slirp network behind the e1000: TFTP root and boot file.
+    nic: Option<BochsNic>,
+    /// Bochs's own slirp network behind the NIC: TFTP root and boot file.
     slirp: Option<(PathBuf, String)>,
 }
 
@@ -25,7 +36,7 @@ impl Bochs {
             name: name.to_string(),
             floppy: None,
             memory_mib: 32,
-            e1000: false,
+            nic: None,
             slirp: None,
         }
     }
@@ -37,15 +48,39 @@ impl Bochs {
 
     /// Puts Bochs's e1000 in PCI slot 1 (no network behind it yet).
     pub fn e1000(mut self) -> Self {
-        self.e1000 = true;
+        self.nic = Some(BochsNic::E1000);
         self
     }
 
     /// Puts the e1000 on Bochs's built-in slirp network (DHCP + TFTP serving `tftp_root`, DHCP
     /// naming `bootfile`).
-    pub fn e1000_slirp(mut self, tftp_root: &Path, bootfile: &str) -> Self {
-        self.e1000 = true;
+    pub fn e1000_slirp(self, tftp_root: &Path, bootfile: &str) -> Self {
+        self.nic_slirp(BochsNic::E1000, tftp_root, bootfile)
+    }
+
+    /// Puts Bochs's NE2000 (RTL8029) in PCI slot 1 on the slirp network, like
+    /// [`Bochs::e1000_slirp`].
+    pub fn ne2k_pci_slirp(self, tftp_root: &Path, bootfile: &str) -> Self {
+        self.nic_slirp(BochsNic::Ne2kPci, tftp_root, bootfile)
+    }
+
+    /// Puts Bochs's NE2000 on the ISA bus at `ioaddr`/`irq` on the slirp network. IRQ 9 makes
+    /// Bochs stop ("IRQ 9 conflict ... PIIX3 IRQ routing"): use 5 (or 3, 10, 11).
+    pub fn ne2k_isa_slirp(self, ioaddr: u16, irq: u8, tftp_root: &Path, bootfile: &str) -> Self {
+        self.nic_slirp(BochsNic::Ne2kIsa { ioaddr, irq }, tftp_root, bootfile)
+    }
+
+    /// Puts `nic` on Bochs's built-in slirp network (DHCP + TFTP serving `tftp_root`, DHCP
+    /// naming `bootfile`).
+    fn nic_slirp(mut self, nic: BochsNic, tftp_root: &Path, bootfile: &str) -> Self {
+        self.nic = Some(nic);
         self.slirp = Some((tftp_root.to_path_buf(), bootfile.to_string()));
+        self
+    }
+
+    /// Guest memory in MiB (default 32).
+    pub fn memory(mut self, mib: u32) -> Self {
+        self.memory_mib = mib;
         self
     }
 
@@ -73,21 +108,34 @@ impl Bochs {
             serial.display(),
             dir.join("bochs.log").display()
         );
-        if let Some((root, bootfile)) = &self.slirp {
-            let conf = dir.join("slirp.conf");
-            fs::write(&conf, format!("# slirp config\nbootfile = {bootfile}\n"))
-                .context("writing slirp.conf")?;
-            rc.push_str("pci: enabled=1, chipset=i440fx, slot1=e1000\n");
-            rc.push_str(&format!(
-                "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, ethdev={}, script={}\n",
-                root.display(),
-                conf.display()
-            ));
-        } else if self.e1000 {
-            rc.push_str("pci: enabled=1, chipset=i440fx, slot1=e1000\n");
-            rc.push_str("e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=null\n");
-        } else {
-            rc.push_str("pci: enabled=1, chipset=i440fx\n");
+        let (slot, card) = match self.nic {
+            None => (None, None),
+            Some(BochsNic::E1000) => (Some("e1000"), Some("e1000: enabled=1".to_string())),
+            Some(BochsNic::Ne2kPci) => (Some("ne2k"), Some("ne2k: enabled=1".to_string())),
+            Some(BochsNic::Ne2kIsa { ioaddr, irq }) => (
+                None,
+                Some(format!("ne2k: enabled=1, ioaddr={ioaddr:#x}, irq={irq}")),
+            ),
+        };
+        match slot {
+            Some(slot) => rc.push_str(&format!("pci: enabled=1, chipset=i440fx, slot1={slot}\n")),
+            None => rc.push_str("pci: enabled=1, chipset=i440fx\n"),
+        }
+        if let Some(card) = card {
+            let net = match &self.slirp {
+                Some((root, bootfile)) => {
+                    let conf = dir.join("slirp.conf");
+                    fs::write(&conf, format!("# slirp config\nbootfile = {bootfile}\n"))
+                        .context("writing slirp.conf")?;
+                    format!(
+                        "ethmod=slirp, ethdev={}, script={}",
+                        root.display(),
+                        conf.display()
+                    )
+                }
+                None => "ethmod=null".to_string(),
+            };
+            rc.push_str(&format!("{card}, mac=52:54:00:12:34:56, {net}\n"));
         }
         fs::write(dir.join("bochsrc"), rc).context("writing bochsrc")?;
         fs::write(dir.join("cont.rc"), "c\n").context("writing cont.rc")?;

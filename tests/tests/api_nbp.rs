@@ -423,6 +423,12 @@ fn softpxe_rtl8139_receive_filters_and_station_address() -> Result<()> {
     softpxe_rx_filter("rtl8139", (5, 4, 100_000_000))
 }
 
+/// The NE2000 (RTL8029): RCR/MAR/PAR written live; 10 Mb/s, 8 RX frames, 2 TX buffers.
+#[test]
+fn softpxe_ne2k_pci_receive_filters_and_station_address() -> Result<()> {
+    softpxe_rx_filter("ne2k_pci", (8, 2, 10_000_000))
+}
+
 /// QEMU's virtio-net offers the control queue with CTRL_RX, CTRL_RX_EXTRA and CTRL_MAC_ADDR,
 /// but no VIRTIO_NET_F_SPEED_DUPLEX unless told a speed: link speed 0 (unknown).
 #[test]

@@ -6,10 +6,11 @@
 //! table [`matrix_table`] makes from the same list (`nic_matrix_table_in_docs` checks it;
 //! `SOFTPXE_BLESS=1` rewrites it).
 use anyhow::{ensure, Context, Result};
-use softpxe_tests::apitest::{check_softpxe_user_net, tftp_root, Echo, DONE};
+use softpxe_tests::apitest::{check_softpxe_user_net, tftp_root, Echo, DONE, PNP};
 use softpxe_tests::lan::{Host, Lan};
 use softpxe_tests::{floppy_fast, nbps, repo_root, run_dir, test_nbp, Qemu, Wait};
 use std::fs;
+use std::path::Path;
 use std::time::Duration;
 
 /// Initrd size for the pxelinux case: big enough for thousands of API reads, small enough for
@@ -26,6 +27,44 @@ struct Nic {
     ids: (&'static str, &'static str),
     /// The softpxe driver that takes it.
     driver: &'static str,
+    /// An ISA card: the `isa =` line SOFTPXE.CFG needs (QEMU's ISA models have no option ROM).
+    isa: Option<&'static str>,
+}
+
+/// The floppy for `nic`: fast DHCP timing, plus the `isa` line for an ISA card.
+fn floppy_for(dir: &Path, nic: &Nic) -> Result<std::path::PathBuf> {
+    floppy_fast(dir, |s| {
+        if let Some(isa) = nic.isa {
+            s.set(softpxe_settings::Key::Isa, isa.as_bytes())
+                .expect("a valid isa setting");
+        }
+    })
+}
+
+/// `nic` on QEMU's user network with its TFTP server.
+fn user_net(q: Qemu, nic: &Nic, tftp: &Path, bootfile: &str) -> Qemu {
+    if nic.isa.is_none() {
+        return q.nic_user_tftp(nic.model, tftp, bootfile);
+    }
+    q.args(&[
+        "-netdev",
+        &format!("user,id=n0,tftp={},bootfile={bootfile}", tftp.display()),
+        "-device",
+        &format!("{},netdev=n0", nic.model),
+    ])
+}
+
+/// `nic` on the LAN's tap0.
+fn lan_net(q: Qemu, nic: &Nic) -> Qemu {
+    if nic.isa.is_none() {
+        return q.nic_tap(nic.model, false);
+    }
+    q.args(&[
+        "-netdev",
+        "tap,id=n0,ifname=tap0,script=no,downscript=no",
+        "-device",
+        &format!("{},netdev=n0", nic.model),
+    ])
 }
 
 fn file_name(nic: &Nic, case: &str) -> String {
@@ -36,20 +75,19 @@ fn file_name(nic: &Nic, case: &str) -> String {
 fn test_nbp_user_net(nic: &Nic) -> Result<()> {
     let name = file_name(nic, "testnbp");
     let dir = run_dir(&format!("{name}-files"))?;
-    let img = floppy_fast(&dir, |_| {})?;
+    let img = floppy_for(&dir, nic)?;
     let tftp = dir.join("tftp");
     fs::create_dir_all(&tftp)?;
     fs::copy(test_nbp(), tftp.join("testnbp.0")).context("copying the test NBP")?;
-    let run = Qemu::bios(&name)
-        .floppy(&img)
-        .nic_user_tftp(nic.model, &tftp, "testnbp.0")
-        .run(&Wait::for_markers(
+    let run = user_net(Qemu::bios(&name).floppy(&img), nic, &tftp, "testnbp.0").run(
+        &Wait::for_markers(
             &[
                 "testnbp: image intact",
                 "softpxe: the NBP returned (AX=0000)",
             ],
             Duration::from_secs(120),
-        ))?;
+        ),
+    )?;
     run.expect(&format!("({} at ", nic.driver))?
         .expect("CLIENT IP: 10.0.2.15")?
         .expect("testnbp: PXENV+ at ES:BX")?;
@@ -73,19 +111,14 @@ fn pxelinux_kernel_initrd(nic: &Nic) -> Result<()> {
         ],
     )?;
     let log = d.log_path().context("dnsmasq has a log")?.to_path_buf();
-    let img = floppy_fast(lan.dir(), |_| {})?;
+    let img = floppy_for(lan.dir(), nic)?;
     let sent = |f: &str| format!("sent {}/{f}", root.display());
-    let run = Qemu::bios(&name)
-        .lan(&lan)
-        .memory(64)
-        .floppy(&img)
-        .nic_tap(nic.model, false)
-        .run(
-            &Wait::for_markers(&["PXELINUX 6.04"], Duration::from_secs(240))
-                .and_file(&log, &sent("ldlinux.c32"))
-                .and_file(&log, &sent("vmlinuz"))
-                .and_file(&log, &sent("initrd.img")),
-        )?;
+    let run = lan_net(Qemu::bios(&name).lan(&lan).memory(64).floppy(&img), nic).run(
+        &Wait::for_markers(&["PXELINUX 6.04"], Duration::from_secs(240))
+            .and_file(&log, &sent("ldlinux.c32"))
+            .and_file(&log, &sent("vmlinuz"))
+            .and_file(&log, &sent("initrd.img")),
+    )?;
     run.expect(&format!("({} at ", nic.driver))?;
     let t = |i: usize| run.marker_times[i].map(|d| d.as_secs_f64());
     let (Some(kernel), Some(initrd)) = (t(2), t(3)) else {
@@ -107,10 +140,8 @@ fn apitest_user_net(nic: &Nic) -> Result<()> {
     let dir = run_dir(&format!("{name}-files"))?;
     let echo = Echo::start("127.0.0.1:0")?;
     let tftp = tftp_root(&dir, echo.port, 1)?;
-    let img = floppy_fast(&dir, |_| {})?;
-    let run = Qemu::bios(&name)
-        .floppy(&img)
-        .nic_user_tftp(nic.model, &tftp, "apitest.0")
+    let img = floppy_for(&dir, nic)?;
+    let run = user_net(Qemu::bios(&name).floppy(&img), nic, &tftp, "apitest.0")
         .run(&Wait::for_markers(&[DONE], Duration::from_secs(150)))?;
     let echoed = echo.finish();
     ensure!(echoed > 0, "{name}: the UDP echo saw nothing");
@@ -119,8 +150,13 @@ fn apitest_user_net(nic: &Nic) -> Result<()> {
 }
 
 macro_rules! matrix {
-    ($($name:ident: $model:literal, $driver:literal, ($v:literal, $d:literal);)*) => {
-        const NICS: &[Nic] = &[$(Nic { name: stringify!($name), model: $model, ids: ($v, $d), driver: $driver }),*];
+    (@isa) => { None };
+    (@isa $isa:literal) => { Some($isa) };
+    ($($name:ident: $model:literal, $driver:literal, ($v:literal, $d:literal) $(, isa $isa:literal)?;)*) => {
+        const NICS: &[Nic] = &[$(Nic {
+            name: stringify!($name), model: $model, ids: ($v, $d), driver: $driver,
+            isa: matrix!(@isa $($isa)?),
+        }),*];
         fn nic(name: &str) -> &'static Nic {
             NICS.iter().find(|n| n.name == name).expect("a matrix row")
         }
@@ -130,9 +166,12 @@ macro_rules! matrix {
     };
 }
 
-// name: QEMU model, softpxe driver, (PCI vendor, device)
+// name: QEMU model, softpxe driver, (PCI vendor, device) [, isa "<isa = value>" for an ISA card,
+// whose IDs are (PNP, EISA ID as UNDI_GET_NIC_TYPE stores it)]
 matrix! {
     e1000: "e1000", "e1000", ("8086", "100E");
+    ne2k_pci: "ne2k_pci", "ne2000", ("10EC", "8029");
+    ne2k_isa: "ne2k_isa,iobase=0x300,irq=9", "ne2000", ("PNP", "D680D041"), isa "ne2000:0x300:9";
     rtl8139: "rtl8139", "rtl8139", ("10EC", "8139");
     virtio: "virtio-net-pci", "virtio_net", ("1AF4", "1000");
     virtio_modern: "virtio-net-pci,disable-legacy=on", "virtio_net", ("1AF4", "1041");
@@ -152,18 +191,54 @@ fn matrix_table() -> String {
          |---|---|---|---|---|---|\n",
     );
     for n in NICS {
+        let id = match n.isa {
+            Some(isa) => format!("ISA, `isa = {isa}`"),
+            None => format!("{}:{}", n.ids.0.to_lowercase(), n.ids.1.to_lowercase()),
+        };
         t += &format!(
-            "| `{}` | {} | {}:{} | `test_nbp::{}` | `pxelinux::{}` | `apitest::{}` |\n",
-            n.model,
-            n.driver,
-            n.ids.0.to_lowercase(),
-            n.ids.1.to_lowercase(),
-            n.name,
-            n.name,
-            n.name
+            "| `{}` | {} | {} | `test_nbp::{}` | `pxelinux::{}` | `apitest::{}` |\n",
+            n.model, n.driver, id, n.name, n.name, n.name
         );
     }
     t
+}
+
+/// Without `isa` in SOFTPXE.CFG no ISA port is probed: QEMU with only an ISA NE2000 finds no NIC.
+#[test]
+fn isa_unset_probes_nothing() -> Result<()> {
+    let name = "matrix-isa-unset";
+    let dir = run_dir(&format!("{name}-files"))?;
+    let img = floppy_fast(&dir, |_| {})?;
+    let run = Qemu::bios(name)
+        .floppy(&img)
+        .args(&[
+            "-netdev",
+            "user,id=n0",
+            "-device",
+            "ne2k_isa,netdev=n0,iobase=0x300,irq=9",
+        ])
+        .run(&Wait::for_markers(&["PXE-E61"], Duration::from_secs(60)))?;
+    run.expect("PXE-E61: no network controller found on the PCI bus")?
+        .expect("an ISA card is only used with `isa` in SOFTPXE.CFG")?;
+    ensure!(
+        !run.serial.contains("ne2000 at"),
+        "an ISA card was taken without `isa`"
+    );
+    Ok(())
+}
+
+/// `isa = auto` finds QEMU's ISA NE2000 at 0x320 by the least intrusive check and boots the
+/// test NBP on it.
+#[test]
+fn isa_auto_finds_the_card() -> Result<()> {
+    let nic = Nic {
+        name: "isa_auto",
+        model: "ne2k_isa,iobase=0x320,irq=10",
+        ids: (PNP, "D680D041"),
+        driver: "ne2000",
+        isa: Some("auto"),
+    };
+    test_nbp_user_net(&nic)
 }
 
 const BEGIN: &str = "<!-- nic-matrix: begin (generated by tests/tests/nic_matrix.rs) -->\n";

@@ -3,6 +3,7 @@
 mod e1000;
 mod filter;
 mod i8255x;
+mod ne2000;
 mod pci;
 mod pcnet;
 mod probe;

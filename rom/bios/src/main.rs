@@ -113,10 +113,16 @@ fn network_boot(
             return;
         }
         let m = chosen.nic.mac();
-        println!(
-            "CLIENT MAC ADDR: {:02X} {:02X} {:02X} {:02X} {:02X} {:02X}  ({} at {}, {:04x}:{:04x}; TSC {} MHz)",
-            m[0], m[1], m[2], m[3], m[4], m[5], chosen.name, chosen.pci, chosen.vendor, chosen.device, tsc
-        );
+        match chosen.at {
+            nicsel::Location::Pci(pci) => println!(
+                "CLIENT MAC ADDR: {:02X} {:02X} {:02X} {:02X} {:02X} {:02X}  ({} at {}, {:04x}:{:04x}; TSC {} MHz)",
+                m[0], m[1], m[2], m[3], m[4], m[5], chosen.name, pci, chosen.vendor, chosen.device, tsc
+            ),
+            at => println!(
+                "CLIENT MAC ADDR: {:02X} {:02X} {:02X} {:02X} {:02X} {:02X}  ({} at {}; TSC {} MHz)",
+                m[0], m[1], m[2], m[3], m[4], m[5], chosen.name, at, tsc
+            ),
+        }
         let decision = {
             let mut link = link::Link::new(hal, &mut chosen.nic);
             netboot::run(&mut link, settings, nbp_limit)

@@ -1,16 +1,41 @@
 //! Choosing the NIC: list every PCI function, then take the first one a driver supports (or the
-//! one `nic =` in SOFTPXE.CFG names) and bring it up.
+//! one `nic =` in SOFTPXE.CFG names) and bring it up. ISA cards are used only when `isa =` asks:
+//! a named card (`isa = ne2000:0x300:9`) is tried before PCI, `isa = auto` probes the classic
+//! ports only when no PCI card could be taken. Without `isa` no ISA port is touched.
 use crate::hal::BiosHal;
 use crate::println;
+use core::fmt;
+use softpxe_drivers::ne2000::isa::looks_like_8390;
+use softpxe_drivers::ne2000::IsaCard;
 use softpxe_drivers::nic::Nic;
 use softpxe_drivers::pci::{self, PciAddress};
-use softpxe_drivers::{find_driver, probe, AnyNic};
-use softpxe_settings::{NicSelect, Settings};
+use softpxe_drivers::{find_driver, find_isa, probe, probe_isa, AnyNic};
+use softpxe_settings::{IsaSelect, NicSelect, Settings};
+
+/// Where the chosen NIC sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A PCI function.
+    Pci(PciAddress),
+    /// An ISA board.
+    Isa(IsaCard),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Location::Pci(a) => write!(f, "{a}"),
+            Location::Isa(IsaCard { port, irq: 0 }) => write!(f, "ISA {port:#x}"),
+            Location::Isa(IsaCard { port, irq }) => write!(f, "ISA {port:#x} IRQ {irq}"),
+        }
+    }
+}
 
 /// The NIC softpxe drives.
 pub struct Chosen {
     pub nic: AnyNic,
-    pub pci: PciAddress,
+    pub at: Location,
+    /// PCI vendor and device (0 for an ISA card).
     pub vendor: u16,
     pub device: u16,
     pub name: &'static str,
@@ -31,6 +56,32 @@ fn wanted(sel: &NicSelect, addr: PciAddress, vendor: u16, device: u16) -> bool {
     }
 }
 
+/// Takes the ISA board `card` after the least intrusive check; None after saying why.
+fn try_isa(hal: &mut BiosHal, driver: &str, card: IsaCard) -> Option<Chosen> {
+    let at = Location::Isa(card);
+    if !looks_like_8390(hal, card.port) {
+        println!(
+            "PXE-E61: no {driver} answers at {at}. Check `isa` in SOFTPXE.CFG against the card's \
+             jumpers or setup program."
+        );
+        return None;
+    }
+    match probe_isa(hal, driver, card) {
+        Ok(Some(nic)) => Some(Chosen {
+            name: nic.driver_name(),
+            nic,
+            at,
+            vendor: 0,
+            device: 0,
+        }),
+        Ok(None) => None,
+        Err(e) => {
+            println!("PXE-E61: the {driver} at {at} could not be taken: {e}");
+            None
+        }
+    }
+}
+
 /// Prints the PCI list and returns the NIC to use, or None after saying why.
 pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
     let sel = settings.nic();
@@ -44,11 +95,10 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
         let mark = if class == 0x02 {
             nics += 1;
             match find_driver(vendor, device) {
-                Some((d, id)) => {
+                Some((_, id)) => {
                     if let Some(slot) = candidates.iter_mut().find(|c| c.is_none()) {
                         *slot = Some((addr, vendor, device));
                     }
-                    let _ = d;
                     id.name
                 }
                 None => "network controller (no softpxe driver)",
@@ -60,12 +110,8 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
         println!("PCI {addr} {vendor:04x}:{device:04x} class {class:02x}{sub:02x}{sep}{mark}");
     });
     println!("softpxe: PCI scan found {total} functions, {nics} network controller(s)");
-    if nics == 0 {
-        println!(
-            "PXE-E61: no network controller found on the PCI bus. Check that the network card is \
-             seated and enabled in the BIOS setup."
-        );
-        return None;
+    if let Some(IsaSelect::Card { driver, port, irq }) = settings.isa {
+        return try_isa(hal, driver.as_str(), IsaCard::new(port, irq));
     }
     let mut any = false;
     for &(addr, vendor, device) in candidates.iter().flatten() {
@@ -78,7 +124,7 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
                 let name = nic.driver_name();
                 return Some(Chosen {
                     nic,
-                    pci: addr,
+                    at: Location::Pci(addr),
                     vendor,
                     device,
                     name,
@@ -90,7 +136,32 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
             }
         }
     }
-    if !any {
+    if settings.isa == Some(IsaSelect::Auto) {
+        match find_isa(hal) {
+            Some((driver, card)) => {
+                println!(
+                    "softpxe: isa = auto: an {driver} answers at ISA {:#x}",
+                    card.port
+                );
+                return try_isa(hal, driver, card);
+            }
+            None => println!(
+                "softpxe: isa = auto: no ISA network card at the classic ports (0x300, 0x280, \
+                 0x320, 0x340)"
+            ),
+        }
+    }
+    if nics == 0 {
+        println!(
+            "PXE-E61: no network controller found on the PCI bus. Check that the network card is \
+             seated and enabled in the BIOS setup{}",
+            if settings.isa.is_none() {
+                "; an ISA card is only used with `isa` in SOFTPXE.CFG."
+            } else {
+                "."
+            }
+        );
+    } else if !any {
         println!(
             "PXE-EC5: none of the network controllers has a softpxe driver (see `softpxe nics` \
              for the supported cards)."
@@ -112,7 +183,7 @@ pub fn open(hal: &mut BiosHal, c: &mut Chosen) -> bool {
         Err(e) => {
             println!(
                 "PXE-E61: the {} at {} could not be started: {e}",
-                c.name, c.pci
+                c.name, c.at
             );
             false
         }

@@ -5,7 +5,7 @@
 //! protected mode and call [`core_api`], which runs `softpxe_pxe::dispatch`.
 use crate::bootinfo::BootInfo;
 use crate::hal::BiosHal;
-use crate::nicsel::Chosen;
+use crate::nicsel::{Chosen, Location};
 use crate::realmode::{self, RmRegs};
 use crate::{println, time};
 use core::cell::UnsafeCell;
@@ -15,8 +15,8 @@ use softpxe_drivers::{pci, Hal, Nic, RxFilter};
 use softpxe_net::Instant;
 use softpxe_pxe::abi::{self, Segment, StructConfig};
 use softpxe_pxe::{
-    Action, IsrShared, Memory, NicInfo, NicOpen, Opcode, PciIds, Platform, PxeConfig, PxeStack,
-    SegOff16,
+    Action, IsaIds, IsrShared, Memory, NicInfo, NicOpen, Opcode, PciIds, Platform, PxeConfig,
+    PxeStack, SegOff16,
 };
 use zerocopy::IntoBytes;
 
@@ -141,38 +141,57 @@ pub struct BiosPlatform<'a> {
 
 impl<'a> BiosPlatform<'a> {
     pub fn new(hal: &'a mut BiosHal, nic: &'a mut Chosen, guard: Guard) -> Self {
-        let a = nic.pci;
-        let class = hal.pci_read32(a, 8);
-        let sub = hal.pci_read32(a, 0x2c);
-        let io_base = (0..6)
-            .filter_map(|i| pci::read_bar(hal, a, i))
-            .find_map(|b| b.io_port())
-            .unwrap_or(0);
         // What the driver reports; an unknown speed (no link, virtio without
         // VIRTIO_NET_F_SPEED_DUPLEX) is 0, a speed beyond u32 saturates.
         let link_speed = nic
             .nic
             .link_speed_bps(hal)
             .map_or(0, |bps| u32::try_from(bps).unwrap_or(u32::MAX));
-        let info = NicInfo {
+        let mut info = NicInfo {
             mac: nic.nic.mac(),
-            io_base,
+            io_base: 0,
             irq: 0,
             rx_buffers: nic.nic.rx_ring_len(),
             tx_buffers: nic.nic.tx_ring_len(),
             link_speed,
-            pci: PciIds {
-                bus_dev_fn: (u16::from(a.bus) << 8) | (u16::from(a.dev) << 3) | u16::from(a.func),
-                vendor: nic.vendor,
-                device: nic.device,
-                base_class: (class >> 24) as u8,
-                sub_class: (class >> 16) as u8,
-                prog_if: (class >> 8) as u8,
-                revision: class as u8,
-                subsys_vendor: sub as u16,
-                subsys_device: (sub >> 16) as u16,
-            },
+            pci: PciIds::default(),
+            isa: None,
         };
+        match nic.at {
+            Location::Pci(a) => {
+                let class = hal.pci_read32(a, 8);
+                let sub = hal.pci_read32(a, 0x2c);
+                info.io_base = (0..6)
+                    .filter_map(|i| pci::read_bar(hal, a, i))
+                    .find_map(|b| b.io_port())
+                    .unwrap_or(0);
+                info.pci = PciIds {
+                    bus_dev_fn: (u16::from(a.bus) << 8)
+                        | (u16::from(a.dev) << 3)
+                        | u16::from(a.func),
+                    vendor: nic.vendor,
+                    device: nic.device,
+                    base_class: (class >> 24) as u8,
+                    sub_class: (class >> 16) as u8,
+                    prog_if: (class >> 8) as u8,
+                    revision: class as u8,
+                    subsys_vendor: sub as u16,
+                    subsys_device: (sub >> 16) as u16,
+                };
+            }
+            Location::Isa(card) => {
+                // UNDI stays polled (IntNumber 0) as for PCI cards; the IRQ is only shown.
+                info.io_base = card.port;
+                // PnP compatible IDs: PNP80D6 "NE2000 compatible", PNP80D5 "NE1000 compatible".
+                let eight_bit = matches!(&nic.nic, softpxe_drivers::AnyNic::Ne2000(n)
+                    if n.width() == softpxe_drivers::ne2000::BusWidth::Byte);
+                let id = if eight_bit { b"PNP80D5" } else { b"PNP80D6" };
+                info.isa = Some(IsaIds {
+                    eisa_id: IsaIds::eisa(id).unwrap_or(0),
+                    csn: 0xFFFF,
+                });
+            }
+        }
         BiosPlatform {
             hal,
             nic,

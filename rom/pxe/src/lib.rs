@@ -23,7 +23,7 @@ mod undi;
 pub use abi::{Opcode, SegOff16, Status};
 pub use dispatch::{dispatch, dispatch_nested, is_known, Action, Outcome};
 pub use mem::Memory;
-pub use platform::{IsrShared, NicInfo, NicOpen, PciIds, Platform};
+pub use platform::{IsaIds, IsrShared, NicInfo, NicOpen, PciIds, Platform};
 pub use queue::TFTP_RING;
 pub use stack::{
     ConfigError, PxeConfig, PxeStack, Stats, MAX_FRAME, SCRATCH_CACHED, SCRATCH_FRAME, SCRATCH_SIZE,

@@ -28,6 +28,35 @@ pub struct PciIds {
     pub subsys_device: u16,
 }
 
+/// Identity of a NIC that is not on PCI: an ISA board (UNDI_GET_NIC_TYPE answers `PnP_NIC`
+/// with these, see docs/pxe-api.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IsaIds {
+    /// Compressed EISA ID as stored in memory (e.g. `PNP80D6`, "NE2000 compatible", is the
+    /// bytes 41 D0 80 D6, so 0xD680_D041).
+    pub eisa_id: u32,
+    /// ISAPnP card select number; 0xFFFF for a legacy (jumpered, not PnP) board.
+    pub csn: u16,
+}
+
+impl IsaIds {
+    /// Compresses a 7-character EISA/PnP ID such as `b"PNP80D6"` (three letters A–Z, four hex
+    /// digits) into its stored form; `None` if it is not one.
+    pub fn eisa(id: &[u8; 7]) -> Option<u32> {
+        let letter = |c: u8| c.is_ascii_uppercase().then(|| u16::from(c - b'A' + 1));
+        let (a, b, c) = (letter(id[0])?, letter(id[1])?, letter(id[2])?);
+        let vendor = (a << 10 | b << 5 | c).to_be_bytes();
+        let mut product = [0u8; 2];
+        for (i, pair) in id[3..].chunks(2).enumerate() {
+            let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+            product[i] = hex(pair[0])? << 4 | hex(pair[1])?;
+        }
+        Some(u32::from_le_bytes([
+            vendor[0], vendor[1], product[0], product[1],
+        ]))
+    }
+}
+
 /// Static facts about the NIC (UNDI_GET_INFORMATION, GET_NIC_TYPE, GET_IFACE_INFO).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NicInfo {
@@ -43,8 +72,10 @@ pub struct NicInfo {
     pub tx_buffers: u16,
     /// Link speed in bit/s (0 unknown).
     pub link_speed: u32,
-    /// PCI identity.
+    /// PCI identity (all zero for an ISA card).
     pub pci: PciIds,
+    /// Set for an ISA card: UNDI_GET_NIC_TYPE then reports `PnP_NIC` instead of PCI.
+    pub isa: Option<IsaIds>,
 }
 
 /// The receive settings of the NIC: what [`Platform::nic_open`] opens it with and

@@ -19,6 +19,7 @@ use crate::mem::{phys_range, read_at, read_block, segoff_range, write_at};
 use crate::platform::{NicOpen, Platform};
 use crate::stack::{PxeStack, Stats, MAX_FRAME, SCRATCH_FRAME};
 use softpxe_net::MacAddr;
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 impl PxeStack {
     fn take_mcast(&mut self, list: &McastList) {
@@ -65,7 +66,11 @@ impl PxeStack {
     }
 }
 
-/// START_UNDI: the NIC is already started by the firmware.
+/// START_UNDI: the NIC is already started by the firmware. PXE 2.1 has the caller pass the
+/// PCI bus/device/function in AX and, for ISAPnP, the card select number in BX and the read
+/// port in DX (FFFFh where they do not apply). There is only one NIC and it is running, so any
+/// values are accepted: a loader that found our ISA card passes AX = FFFFh (no PCI function) and
+/// BX = DX = FFFFh (not ISAPnP), one that looked at PCI passes what GET_NIC_TYPE said.
 pub(crate) fn start_undi(_: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
     with_block(p, at, |_: &mut StartUndi, _| Status::SUCCESS.into())
 }
@@ -292,11 +297,46 @@ pub(crate) fn get_mcast(_: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) ->
     })
 }
 
-/// UNDI_GET_NIC_TYPE: always PCI.
+/// `s_PXENV_UNDI_GET_NIC_TYPE` with its `pnp_nic_info` member (PXE 2.1 §4.4.13): 17 bytes like
+/// [`UndiNicType`], whose union is as large as the PCI member.
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[repr(C, packed)]
+#[allow(non_snake_case)]
+struct PnpNicType {
+    Status: u16,
+    NicType: u8,
+    EISA_Dev_ID: u32,
+    Base_Class: u8,
+    Sub_Class: u8,
+    Prog_Intf: u8,
+    CardSelNum: u16,
+    rest: [u8; 5],
+}
+const _: () = assert!(core::mem::size_of::<PnpNicType>() == 17);
+
+/// `NicType` values (PXE 2.1 §4.4.13).
+const PCI_NIC: u8 = 2;
+const PNP_NIC: u8 = 3;
+
+/// UNDI_GET_NIC_TYPE: `PCI_NIC` with the PCI identity, or for an ISA card `PnP_NIC` with its
+/// EISA ID and class 02h/00h (PXE 2.1 has no type for a legacy ISA board; PnP is the ISA one).
 pub(crate) fn get_nic_type(_: &mut PxeStack, p: &mut dyn Platform, at: SegOff16) -> Reply {
-    let pci = p.nic_info().pci;
+    let info = p.nic_info();
+    if let Some(isa) = info.isa {
+        return with_block(p, at, |b: &mut PnpNicType, _| {
+            b.NicType = PNP_NIC;
+            b.EISA_Dev_ID = isa.eisa_id;
+            b.Base_Class = 2;
+            b.Sub_Class = 0;
+            b.Prog_Intf = 0;
+            b.CardSelNum = isa.csn;
+            b.rest = [0; 5];
+            Status::SUCCESS.into()
+        });
+    }
+    let pci = info.pci;
     with_block(p, at, |b: &mut UndiNicType, _| {
-        b.NicType = 2;
+        b.NicType = PCI_NIC;
         b.info = PciNicInfo {
             Vendor_ID: pci.vendor,
             Dev_ID: pci.device,

@@ -36,6 +36,32 @@ fn isr(s: &mut softpxe_pxe::PxeStack, f: &mut Fake, flag: u16) -> UndiIsr {
     back
 }
 
+/// An ISA card: GET_NIC_TYPE says PnP_NIC with the EISA ID (PNP80D6, NE2000 compatible),
+/// class 02h/00h and CSN FFFFh; START_UNDI with the "not PCI, not ISAPnP" registers succeeds.
+#[test]
+fn isa_card_is_reported_as_pnp() {
+    let (mut s, mut f) = setup();
+    let eisa = softpxe_pxe::IsaIds::eisa(b"PNP80D6").unwrap();
+    assert_eq!(eisa.to_le_bytes(), [0x41, 0xD0, 0x80, 0xD6]);
+    assert_eq!(softpxe_pxe::IsaIds::eisa(b"pnp80D6"), None);
+    assert_eq!(softpxe_pxe::IsaIds::eisa(b"PNP80G6"), None);
+    f.isa = Some(softpxe_pxe::IsaIds {
+        eisa_id: eisa,
+        csn: 0xFFFF,
+    });
+    let (o, b) = call(&mut s, &mut f, Opcode::UNDI_GET_NIC_TYPE, &[0xAAu8; 17]);
+    assert_eq!(o.status, S::SUCCESS);
+    // Status, NicType 3, EISA_Dev_ID, Base_Class, Sub_Class, Prog_Intf, CardSelNum, zeros.
+    assert_eq!(
+        b,
+        [0, 0, 3, 0x41, 0xD0, 0x80, 0xD6, 2, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0, 0]
+    );
+    let mut start = [0u8; 12];
+    start[2..8].copy_from_slice(&[0xFF; 6]);
+    let (o, _) = call(&mut s, &mut f, Opcode::START_UNDI, &start);
+    assert_eq!(o.status, S::SUCCESS);
+}
+
 #[test]
 fn state_calls_succeed_in_any_order() {
     let (mut s, mut f) = setup();

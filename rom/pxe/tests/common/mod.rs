@@ -6,8 +6,8 @@
 use softpxe_net::{Instant, Ipv4Addr};
 use softpxe_pxe::abi::SegOff16;
 use softpxe_pxe::{
-    dispatch, IsrShared, Memory, NicInfo, NicOpen, Opcode, Outcome, PciIds, Platform, PxeConfig,
-    PxeStack,
+    dispatch, IsaIds, IsrShared, Memory, NicInfo, NicOpen, Opcode, Outcome, PciIds, Platform,
+    PxeConfig, PxeStack,
 };
 use std::collections::VecDeque;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
@@ -41,6 +41,8 @@ pub struct Fake {
     pub peer: Option<Peer>,
     pub shared: IsrShared,
     pub transmit_ok: bool,
+    /// Set: the NIC is an ISA card (UNDI_GET_NIC_TYPE reports PnP).
+    pub isa: Option<IsaIds>,
 }
 
 impl Fake {
@@ -58,6 +60,7 @@ impl Fake {
             irq_pending: false,
             irq_enabled: false,
             hooks_ok: true,
+            isa: None,
             peer: Some(Peer::new()),
             shared: IsrShared::new(),
             transmit_ok: true,
@@ -112,6 +115,7 @@ impl Platform for Fake {
                 subsys_vendor: 0x1AF4,
                 subsys_device: 0x1100,
             },
+            isa: self.isa,
         }
     }
     fn nic_open(&mut self, how: &NicOpen<'_>) -> bool {
