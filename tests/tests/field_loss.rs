@@ -82,13 +82,20 @@ fn report(lan: &Lan, run: &Run) -> Result<()> {
         run.elapsed.as_secs_f64(),
         stats.report(&LossConfig::symmetric(FIELD, 0))
     );
-    // the link really was lossy
+    // the link really was lossy. A windowed transfer sends one ACK per window, so the guest may
+    // send under a hundred frames in all: the bounds are wider where the sample is small
+    // (binomial: 80 frames at p = 0.1 lose 2–16 with 99.7 % probability).
     for (dir, s) in [
         ("to guest", stats.to_guest),
         ("from guest", stats.from_guest),
     ] {
+        let rate = if s.frames >= 300 {
+            0.06..0.14
+        } else {
+            0.02..0.22
+        };
         ensure!(
-            s.frames > 100 && (0.05..0.16).contains(&s.loss_rate()),
+            s.frames >= 60 && rate.contains(&s.loss_rate()),
             "{dir}: {} of {} frames lost",
             s.dropped,
             s.frames
