@@ -30,7 +30,10 @@ fn main() -> Result<()> {
         for f in &failed {
             eprintln!("bench: failed run: {f}");
         }
-        bail!("{} run(s) failed (see the rows' notes and target/bench/failed/)", failed.len());
+        bail!(
+            "{} run(s) failed (see the rows' notes and target/bench/failed/)",
+            failed.len()
+        );
     }
     Ok(())
 }

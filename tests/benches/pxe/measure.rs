@@ -153,7 +153,10 @@ pub fn boot(net: Net, client: Client) -> Result<Sample> {
                 let range = "--dhcp-range=10.99.0.0,proxy";
                 lan.dnsmasq(Host::Boot, &[range, pxe, "--enable-tftp", &root])?;
             }
-            let q = Qemu::bios("bench-boot").lan(&lan).cpu("pentium2").memory(128);
+            let q = Qemu::bios("bench-boot")
+                .lan(&lan)
+                .cpu("pentium2")
+                .memory(128);
             machine(client, lan.dir(), q, None, false, |_| {})?.run(&wait)?
         }
     };
@@ -200,7 +203,10 @@ pub fn tftp(server: Tftpd, client: Client, windowsize: Option<u8>) -> Result<Sam
             &["--enable-tftp", &format!("--tftp-root={}", root.display())],
         )?),
     }
-    let q = Qemu::bios("bench-tftp").lan(&lan).cpu("pentium2").memory(128);
+    let q = Qemu::bios("bench-tftp")
+        .lan(&lan)
+        .cpu("pentium2")
+        .memory(128);
     let markers: [&str; 2] = if client.softpxe() {
         ["TFTP IP:", "softpxe: test_file"]
     } else {
@@ -250,7 +256,12 @@ pub fn tftp(server: Tftpd, client: Client, windowsize: Option<u8>) -> Result<Sam
 fn pxelinux_lan(lan: &Lan, root: &Path) -> Result<PathBuf> {
     lan.dnsmasq(
         Host::Dhcp,
-        &[DHCP_RANGE, RA[0], RA[1], "--dhcp-boot=pxelinux.0,,10.99.0.2"],
+        &[
+            DHCP_RANGE,
+            RA[0],
+            RA[1],
+            "--dhcp-boot=pxelinux.0,,10.99.0.2",
+        ],
     )?;
     let tftp = lan.dnsmasq(
         Host::Boot,
@@ -279,12 +290,13 @@ pub fn pxelinux_api(client: Client) -> Result<Sample> {
     fs::copy(fbms_kernel(), root.join("vmlinuz"))?;
     let log = pxelinux_lan(&lan, &root)?;
     let sent = format!("sent {}/pxelinux.0 to", root.display());
-    let wait = Wait::for_markers(&["fbms: base memory"], Duration::from_secs(400))
-        .and_file(&log, &sent);
+    let wait =
+        Wait::for_markers(&["fbms: base memory"], Duration::from_secs(400)).and_file(&log, &sent);
     let run = pxelinux_machine(&lan, client, 160)?.run(&wait)?;
     let secs = secs(&run, 0)? - secs(&run, 1)?;
     let size = |f: &str| fs::metadata(root.join(f)).map(|m| m.len()).unwrap_or(0);
-    let bytes = size("ldlinux.c32") + size("pxelinux.cfg/default") + size("vmlinuz") + INITRD as u64;
+    let bytes =
+        size("ldlinux.c32") + size("pxelinux.cfg/default") + size("vmlinuz") + INITRD as u64;
     let fetched = fs::read_to_string(&log).unwrap_or_default();
     ensure!(
         fetched.contains(&format!("sent {}/initrd.img", root.display())),

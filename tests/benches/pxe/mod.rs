@@ -150,7 +150,11 @@ pub struct Side {
 }
 
 impl Side {
-    pub fn new(label: &str, key: &str, measure: impl Fn(usize) -> Result<Sample> + 'static) -> Self {
+    pub fn new(
+        label: &str,
+        key: &str,
+        measure: impl Fn(usize) -> Result<Sample> + 'static,
+    ) -> Self {
         Side {
             label: label.into(),
             key: key.into(),
@@ -337,7 +341,10 @@ pub fn qemu_version() -> Result<String> {
     let text = String::from_utf8_lossy(&out.stdout);
     match text.lines().next() {
         Some(l) if out.status.success() && !l.trim().is_empty() => Ok(l.trim().to_string()),
-        _ => bail!("qemu-system-i386 --version printed nothing ({})", out.status),
+        _ => bail!(
+            "qemu-system-i386 --version printed nothing ({})",
+            out.status
+        ),
     }
 }
 
@@ -394,7 +401,10 @@ pub fn run(config: &Config) -> Result<Report> {
         }
         let measured = |side: &Side| {
             let n = config.runs_of(side);
-            let all = memo.get(&side.key).map(|v| &v[..n.min(v.len())]).unwrap_or(&[]);
+            let all = memo
+                .get(&side.key)
+                .map(|v| &v[..n.min(v.len())])
+                .unwrap_or(&[]);
             let mut m = Measured {
                 label: side.label.clone(),
                 values: Vec::new(),
@@ -416,7 +426,9 @@ pub fn run(config: &Config) -> Result<Report> {
                                 report::add_stats(sum, l);
                             }
                         }
-                        _ => m.failed.push(format!("{}: no figure {}", side.key, side.metric)),
+                        _ => m
+                            .failed
+                            .push(format!("{}: no figure {}", side.key, side.metric)),
                     },
                     Err(e) => m.failed.push(e.clone()),
                 }

@@ -85,12 +85,16 @@ fn notes(row: &Row) -> String {
         .filter_map(|m| m.link.as_ref().map(loss_text))
         .collect();
     if !links.is_empty() {
-        parts.push(format!("measured loss to/from guest % {}", links.join("; ")));
+        parts.push(format!(
+            "measured loss to/from guest % {}",
+            links.join("; ")
+        ));
     }
     parts.join("; ")
 }
 
-const HEAD: &str = "| case | what | unit | softpxe | iPXE (best) | softpxe / iPXE | goal | met | notes |\n\
+const HEAD: &str =
+    "| case | what | unit | softpxe | iPXE (best) | softpxe / iPXE | goal | met | notes |\n\
                     |---|---|---|---|---|---|---|---|---|";
 
 /// One Markdown table row.
@@ -98,11 +102,7 @@ pub fn md_row(row: &Row) -> String {
     let ipxe = match row.ipxe_best() {
         Some(b) => format!("{} ({})", cell(row, b), b.label),
         None if row.ipxe.is_empty() => "-".into(),
-        None => row
-            .ipxe
-            .first()
-            .map(|m| cell(row, m))
-            .unwrap_or_default(),
+        None => row.ipxe.first().map(|m| cell(row, m)).unwrap_or_default(),
     };
     let what = if row.softpxe.label == "softpxe" {
         row.what.clone()
@@ -253,7 +253,11 @@ fn row_json(row: &Row) -> String {
 
 /// The whole pxe.json: the header fields and one object per row.
 pub fn json(r: &Report) -> String {
-    let rows: Vec<String> = r.rows.iter().map(|row| format!("    {}", row_json(row))).collect();
+    let rows: Vec<String> = r
+        .rows
+        .iter()
+        .map(|row| format!("    {}", row_json(row)))
+        .collect();
     format!(
         "{{\n  \"qemu\":{},\n  \"machine\":\"TCG, -cpu pentium2, e1000\",\n  \"runs\":{},\n  \
          \"select\":{},\n  \"seconds\":{:.1},\n  \"rows\":[\n{}\n  ]\n}}\n",
