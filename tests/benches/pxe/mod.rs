@@ -104,7 +104,7 @@ pub enum Goal {
 impl Goal {
     pub fn text(self, unit: Unit) -> String {
         match self {
-            Goal::Ratio(Cmp::AtMost, r) if r == 1.0 => "<= iPXE".into(),
+            Goal::Ratio(Cmp::AtMost, 1.0) => "<= iPXE".into(),
             Goal::Ratio(c, r) => format!("{} {r}x iPXE", c.sign()),
             Goal::Value(c, v) => format!("{} {v} {}", c.sign(), unit.name()),
         }
@@ -444,7 +444,7 @@ pub fn run(config: &Config) -> Result<Report> {
             softpxe: measured(&case.softpxe),
             ipxe: case.ipxe.iter().map(measured).collect(),
         };
-        eprintln!("bench: row | {}", report::md_row(&row));
+        eprintln!("bench: row {}", report::md_row(&row));
         rows.push(row);
     }
     let report = Report {
