@@ -20,7 +20,7 @@ use anyhow::{bail, ensure, Context, Result};
 use softpxe::BuildOptions;
 use softpxe_settings::Text;
 use softpxe_tests::lan::{Faults, Host, Lan, LossConfig, GUEST_MAC};
-use softpxe_tests::{crc32, nbps, repo_root, test_nbp, Qemu, Run, Wait};
+use softpxe_tests::{crc32, nbps, repo_root, test_nbp, Qemu, Run};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -37,7 +37,7 @@ pub enum Who {
 impl Who {
     pub fn name(self) -> &'static str {
         match self {
-            Who::Softpxe => "softpxe (defaults)",
+            Who::Softpxe => "softpxe, default settings",
             Who::Ipxe => "iPXE NIC ROM",
         }
     }
@@ -206,7 +206,7 @@ fn one(who: Who, server: Tftpd, load: Load, loss: f64, seed: u64) -> Result<Samp
                 Load::Pxelinux => vec!["TFTP IP:", "PXELINUX 6.04", MEMINFO],
                 Load::File(_) => vec!["TFTP IP:", "softpxe: test_file"],
             };
-            let run = q.run(&Wait::for_markers(&markers, timeout))?;
+            let run = q.run(&super::measure::bench_wait(&markers, timeout))?;
             let prefix = match load {
                 Load::File(_) => "softpxe: test_file".to_string(),
                 _ => format!("TFTP: \"{timed}\""),
@@ -248,7 +248,7 @@ fn one(who: Who, server: Tftpd, load: Load, loss: f64, seed: u64) -> Result<Samp
                 Load::Pxelinux => vec![&fetching, "PXELINUX 6.04", MEMINFO],
                 Load::File(_) => vec!["bench-start", "bench-done"],
             };
-            let mut wait = Wait::for_markers(&markers, timeout);
+            let mut wait = super::measure::bench_wait(&markers, timeout);
             // iPXE gives up: the script stops, iPXE tries the next boot device
             wait.failures.extend(
                 [

@@ -2,7 +2,7 @@
 //! `-cpu pentium2` (Debian's and QEMU's iPXE need it), e1000 (softpxe: option ROM removed;
 //! iPXE NIC ROM: QEMU's default e1000 option ROM from ipxe-qemu, `-boot n`; ipxe.lkrn: `-kernel`). Every time
 //! is the host's clock between markers ([`Run::marker_times`]): serial lines, or a line in a
-//! server's log (polled every 50 ms alongside).
+//! server's log, read every [`POLL`] (10 ms).
 use super::Sample;
 use anyhow::{bail, ensure, Context, Result};
 use softpxe::BuildOptions;
@@ -107,6 +107,14 @@ fn machine(
     Ok(q.args(if screen { &["-nographic"][..] } else { &[][..] }))
 }
 
+/// How often the bench reads the serial file and server logs: the resolution of its times.
+pub const POLL: Duration = Duration::from_millis(10);
+
+/// [`Wait::for_markers`] read every [`POLL`].
+pub fn bench_wait(markers: &[&str], timeout: Duration) -> Wait {
+    Wait::for_markers(markers, timeout).poll(POLL)
+}
+
 fn secs(run: &Run, i: usize) -> Result<f64> {
     run.marker_times[i]
         .map(|d| d.as_secs_f64())
@@ -125,7 +133,7 @@ const RA: [&str; 2] = ["--enable-ra", "--dhcp-range=::,constructor:eth0,ra-only"
 
 /// Seconds from QEMU start to the test NBP's first line.
 pub fn boot(net: Net, client: Client) -> Result<Sample> {
-    let wait = Wait::for_markers(&[NBP_STARTED], Duration::from_secs(120));
+    let wait = bench_wait(&[NBP_STARTED], Duration::from_secs(120));
     let run = match net {
         Net::User => {
             let name = format!("bench-boot-user-{}", client.label().replace(' ', "-"));
@@ -212,7 +220,7 @@ pub fn tftp(server: Tftpd, client: Client, windowsize: Option<u8>) -> Result<Sam
     } else {
         ["bench-start", "bench-done"]
     };
-    let mut wait = Wait::for_markers(&markers, Duration::from_secs(300));
+    let mut wait = bench_wait(&markers, Duration::from_secs(300));
     wait.failures
         .extend(["Connection timed out", "Could not boot"].map(String::from));
     let q = machine(client, lan.dir(), q, None, !client.softpxe(), |s| {
@@ -290,8 +298,7 @@ pub fn pxelinux_api(client: Client) -> Result<Sample> {
     fs::copy(fbms_kernel(), root.join("vmlinuz"))?;
     let log = pxelinux_lan(&lan, &root)?;
     let sent = format!("sent {}/pxelinux.0 to", root.display());
-    let wait =
-        Wait::for_markers(&["fbms: base memory"], Duration::from_secs(400)).and_file(&log, &sent);
+    let wait = bench_wait(&["fbms: base memory"], Duration::from_secs(400)).and_file(&log, &sent);
     let run = pxelinux_machine(&lan, client, 160)?.run(&wait)?;
     let secs = secs(&run, 0)? - secs(&run, 1)?;
     let size = |f: &str| fs::metadata(root.join(f)).map(|m| m.len()).unwrap_or(0);
@@ -316,7 +323,7 @@ pub fn meminfo(client: Client) -> Result<Sample> {
     let lan = Lan::new("bench-meminfo")?;
     let root = nbps::syslinux_root(lan.dir(), "pxelinux.0", "meminfo", 0)?;
     pxelinux_lan(&lan, &root)?;
-    let wait = Wait::for_markers(&["DOS RAM:", "INT 15 88"], Duration::from_secs(120));
+    let wait = bench_wait(&["DOS RAM:", "INT 15 88"], Duration::from_secs(120));
     let run = pxelinux_machine(&lan, client, 64)?.run(&wait)?;
     let dos = run
         .serial
