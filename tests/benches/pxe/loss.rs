@@ -203,7 +203,10 @@ fn one(who: Who, server: Tftpd, load: Load, loss: f64, seed: u64) -> Result<Samp
             // first line (or the file's summary)
             let markers: Vec<&str> = match load {
                 Load::TestNbp => vec!["TFTP IP:", NBP_STARTED],
-                Load::Pxelinux => vec!["TFTP IP:", "PXELINUX 6.04", MEMINFO],
+                // pxelinux's banner reaches COM1 only once its config set SERIAL (iPXE's
+                // `-nographic` copies it from the screen at once): softpxe's own line after
+                // the transfer ends it instead
+                Load::Pxelinux => vec!["TFTP IP:", "softpxe: starting the NBP", MEMINFO],
                 Load::File(_) => vec!["TFTP IP:", "softpxe: test_file"],
             };
             let run = q.run(&super::measure::bench_wait(&markers, timeout))?;
