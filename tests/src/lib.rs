@@ -91,6 +91,9 @@ pub struct Wait {
     /// Markers awaited in other files (a server's log), as (file, text); their times follow
     /// the serial markers' in [`Run::marker_times`].
     pub file_markers: Vec<(PathBuf, String)>,
+    /// How often the serial file and the file markers are read (50 ms unless
+    /// [`Wait::poll`]): the resolution of [`Run::marker_times`].
+    pub poll: Duration,
 }
 
 impl Wait {
@@ -108,7 +111,15 @@ impl Wait {
             ],
             timeout,
             file_markers: Vec::new(),
+            poll: Duration::from_millis(50),
         }
+    }
+
+    /// Reads the serial file and the file markers every `every` (the bench: 10 ms, for
+    /// marker times to 10 ms).
+    pub fn poll(mut self, every: Duration) -> Self {
+        self.poll = every;
+        self
     }
 
     /// Also wait for `text` to appear in `file` (e.g. dnsmasq's log).
@@ -186,7 +197,7 @@ pub(crate) fn supervise(
             let raw = fs::read(serial_path).unwrap_or_default();
             break strip_ansi(&String::from_utf8_lossy(&raw));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(wait.poll);
     };
     // The last read may hold what an earlier one cut mid-line (a failure text can match before
     // the whole marker line is in the file): look for the markers once more in it.

@@ -15,7 +15,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   setup              install the emulators, servers and Rust targets the tests need (as root)
   test               setup, then fmt check, clippy (host, BIOS, UEFI targets) and all tests
-  bench              softpxe vs iPXE in QEMU: boot time and TFTP throughput (target/bench/pxe.md)
+  bench              softpxe vs iPXE in QEMU, one table of cases with goals (target/bench/pxe.md
+                     and pxe.json; SOFTPXE_BENCH=sections/ids, SOFTPXE_BENCH_RUNS=N; docs/benchmarks.md)
   fuzz [TARGET] [S]  run cargo-fuzz (nightly) on the rom/net targets, S seconds each (default 60)
   run [NIC]          build boot.img in target/ and boot it in QEMU (NIC: e1000, rtl8139,
                      virtio-net-pci, ... default e1000); serial on this terminal, Ctrl-A X quits

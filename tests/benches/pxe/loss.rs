@@ -2,22 +2,25 @@
 //! same files, the same seeded user-space link (tests/src/lan/lossy.rs), at 0 % and 10 % loss
 //! each way (with 1 % duplicates and 5 % reordering each way at 10 %).
 //!
-//! - softpxe: the floppy with default settings (timing spec, windowsize 16), e1000 without its
-//!   option ROM; it times its own transfers (`TFTP: "NBP" N bytes in M ms`, `softpxe:
-//!   test_file ...`).
+//! - softpxe: the floppy from `BuildOptions::default()`, e1000 without its option ROM; an NBP's
+//!   TFTP time runs from `TFTP IP:` (the line before the request) to the NBP's own first line,
+//!   a file's to softpxe's `softpxe: test_file ...` summary (size and CRC-32 checked; its own
+//!   clock's figure goes into the row's notes).
 //! - iPXE: QEMU's iPXE NIC ROM on the same e1000 (`-boot n -nographic`, which copies the
 //!   screen to COM1); an NBP's TFTP time runs from `tftp://.../NBP...` on serial to the NBP's
 //!   own first line, a file's from the `echo` before `imgfetch` to the one after it.
 //!
+//! Both on the host's clock ([`Run::marker_times`]).
+//!
 //! DHCP comes from dnsmasq on the DHCP host (`--dhcp-boot=FILE,,10.99.0.2`), TFTP from dnsmasq
 //! 2.90 or atftpd 0.8.0 (RFC 7440 windowsize on) on the boot host; DHCP crosses the same lossy
 //! link, so power-on → NBP includes the DHCP retries each client's timers make.
-use super::report::{add_stats, Record};
+use super::Sample;
 use anyhow::{bail, ensure, Context, Result};
 use softpxe::BuildOptions;
 use softpxe_settings::Text;
-use softpxe_tests::lan::{Faults, Host, Lan, LinkStats, LossConfig, GUEST_MAC};
-use softpxe_tests::{crc32, nbps, repo_root, test_nbp, Qemu, Run, Wait};
+use softpxe_tests::lan::{Faults, Host, Lan, LossConfig, GUEST_MAC};
+use softpxe_tests::{crc32, nbps, repo_root, test_nbp, Qemu, Run};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,7 +37,7 @@ pub enum Who {
 impl Who {
     pub fn name(self) -> &'static str {
         match self {
-            Who::Softpxe => "softpxe (defaults)",
+            Who::Softpxe => "softpxe, default settings",
             Who::Ipxe => "iPXE NIC ROM",
         }
     }
@@ -65,15 +68,6 @@ pub enum Load {
     Pxelinux,
     /// A file of this many bytes (softpxe `test_file`, iPXE `imgfetch`).
     File(usize),
-}
-
-/// One run's results: seconds from QEMU start to the marker, seconds of the timed TFTP
-/// transfer, the link's counters, softpxe's retry note.
-struct Sample {
-    boot: f64,
-    tftp: f64,
-    stats: LinkStats,
-    note: String,
 }
 
 fn faults(loss: f64) -> Faults {
@@ -205,12 +199,17 @@ fn one(who: Who, server: Tftpd, load: Load, loss: f64, seed: u64) -> Result<Samp
                 "-device",
                 &format!("e1000,netdev=n0,romfile=,mac={GUEST_MAC}"),
             ]);
-            let marker = match load {
-                Load::TestNbp => NBP_STARTED,
-                Load::Pxelinux => MEMINFO,
-                Load::File(_) => "softpxe: test_file",
+            // the host's clock, as for iPXE: from the line before the request to the NBP's
+            // first line (or the file's summary)
+            let markers: Vec<&str> = match load {
+                Load::TestNbp => vec!["TFTP IP:", NBP_STARTED],
+                // pxelinux's banner reaches COM1 only once its config set SERIAL (iPXE's
+                // `-nographic` copies it from the screen at once): softpxe's own line after
+                // the transfer ends it instead
+                Load::Pxelinux => vec!["TFTP IP:", "softpxe: starting the NBP", MEMINFO],
+                Load::File(_) => vec!["TFTP IP:", "softpxe: test_file"],
             };
-            let run = q.run(&Wait::for_markers(&[marker], timeout))?;
+            let run = q.run(&super::measure::bench_wait(&markers, timeout))?;
             let prefix = match load {
                 Load::File(_) => "softpxe: test_file".to_string(),
                 _ => format!("TFTP: \"{timed}\""),
@@ -223,16 +222,19 @@ fn one(who: Who, server: Tftpd, load: Load, loss: f64, seed: u64) -> Result<Samp
                 let crc = format!("crc32 {:08x}", crc32(&big_file(size)));
                 ensure!(line.contains(&crc), "bad CRC (want {crc}): {line}");
             }
-            let note = line
+            let retries = line
                 .split_once(" retr")
                 .and_then(|(head, _)| head.rsplit(", ").next())
-                .map(|n| format!("{n} retries"))
-                .unwrap_or_else(|| "0 retries".into());
+                .unwrap_or("0");
+            let tftp = t(&run, 1)? - t(&run, 0)?;
+            let boot = match load {
+                Load::File(_) => tftp,
+                _ => t(&run, markers.len() - 1)?,
+            };
             Sample {
-                boot: t(&run, 0)?,
-                tftp: ms / 1000.0,
-                stats: LinkStats::default(),
-                note,
+                values: vec![boot, tftp],
+                note: format!("{retries} retries, softpxe's own clock {ms} ms"),
+                link: None,
             }
         }
         Who::Ipxe => {
@@ -249,7 +251,7 @@ fn one(who: Who, server: Tftpd, load: Load, loss: f64, seed: u64) -> Result<Samp
                 Load::Pxelinux => vec![&fetching, "PXELINUX 6.04", MEMINFO],
                 Load::File(_) => vec!["bench-start", "bench-done"],
             };
-            let mut wait = Wait::for_markers(&markers, timeout);
+            let mut wait = super::measure::bench_wait(&markers, timeout);
             // iPXE gives up: the script stops, iPXE tries the next boot device
             wait.failures.extend(
                 [
@@ -261,11 +263,15 @@ fn one(who: Who, server: Tftpd, load: Load, loss: f64, seed: u64) -> Result<Samp
             );
             let run = q.run(&wait)?;
             // the NBP's first line (or the echo after imgfetch) ends the timed transfer
+            let tftp = t(&run, 1)? - t(&run, 0)?;
+            let boot = match load {
+                Load::File(_) => tftp,
+                _ => t(&run, markers.len() - 1)?,
+            };
             Sample {
-                boot: t(&run, markers.len() - 1)?,
-                tftp: t(&run, 1)? - t(&run, 0)?,
-                stats: LinkStats::default(),
+                values: vec![boot, tftp],
                 note: String::new(),
+                link: None,
             }
         }
     };
@@ -273,90 +279,34 @@ fn one(who: Who, server: Tftpd, load: Load, loss: f64, seed: u64) -> Result<Samp
     if loss > 0.0 && stats.to_guest.dropped + stats.from_guest.dropped == 0 {
         bail!("the lossy link dropped nothing: {stats:?}");
     }
-    Ok(Sample { stats, ..sample })
+    Ok(Sample {
+        link: Some(stats),
+        ..sample
+    })
 }
 
-/// Runs `runs` samples (seeds 1..=runs) and makes the two records (power-on → marker and the
-/// timed TFTP transfer), or one for a file.
-pub fn rows(
-    who: Who,
-    server: Tftpd,
-    load: Load,
-    loss: f64,
-    runs: usize,
-    size: u64,
-) -> Result<Vec<Record>> {
-    let mut samples = Vec::new();
-    let mut failed = Vec::new();
-    for seed in 1..=runs as u64 {
-        let what = format!(
-            "{} from {}, {load:?}, loss {loss}, seed {seed}",
-            who.name(),
-            server.name()
-        );
-        let s = match one(who, server, load, loss, seed) {
-            Ok(s) => s,
-            Err(e) => {
-                // keep the run's files (serial, server logs, link stats) for the report
-                let keep = repo_root().join(format!(
-                    "target/bench/failed/{who:?}-{server:?}-{load:?}-{loss}-{seed}"
-                ));
-                let _ = fs::remove_dir_all(&keep);
-                let _ = fs::create_dir_all(keep.parent().unwrap_or(Path::new(".")));
-                let _ = fs::rename(repo_root().join("target/emu/bench-loss"), &keep);
-                let first = format!("{e:#}");
-                let first = first.lines().take(3).collect::<Vec<_>>().join(" | ");
-                eprintln!(
-                    "bench: FAILED {what}: {first} (files in {})",
-                    keep.display()
-                );
-                failed.push(format!("{what}: {first}"));
-                continue;
-            }
-        };
-        eprintln!(
-            "bench: {what}: power-on {:.2} s, tftp {:.2} s {}, link dropped {}/{} to guest, {}/{} from guest",
-            s.boot,
-            s.tftp,
-            s.note,
-            s.stats.to_guest.dropped,
-            s.stats.to_guest.frames,
-            s.stats.from_guest.dropped,
-            s.stats.from_guest.frames
-        );
-        samples.push(s);
+/// One run (seed `index + 1`): [power-on to the marker, s; the timed TFTP transfer, s] (a
+/// file: the same transfer time twice). A failed run's files (serial, server logs, link
+/// counters) are moved to `target/bench/failed/<row>-<seed>/`.
+pub fn measure(who: Who, server: Tftpd, load: Load, loss: f64, index: usize) -> Result<Sample> {
+    let seed = index as u64 + 1;
+    match one(who, server, load, loss, seed) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let keep = repo_root().join(format!(
+                "target/bench/failed/{who:?}-{server:?}-{load:?}-{loss}-{seed}"
+            ));
+            let _ = fs::remove_dir_all(&keep);
+            let _ = fs::create_dir_all(keep.parent().unwrap_or(Path::new(".")));
+            let _ = fs::rename(repo_root().join("target/emu/bench-loss"), &keep);
+            Err(e.context(format!(
+                "{} from {}, {load:?}, loss {loss}, seed {seed} (files in {})",
+                who.name(),
+                server.name(),
+                keep.display()
+            )))
+        }
     }
-    let mut link = LinkStats::default();
-    for s in &samples {
-        add_stats(&mut link, &s.stats);
-    }
-    let section = match load {
-        Load::TestNbp => "loss-nbp",
-        Load::Pxelinux => "loss-pxelinux",
-        Load::File(_) => "loss-file",
-    };
-    let record = |metric: &'static str, runs: Vec<f64>| Record {
-        section,
-        client: who.name().into(),
-        server: server.name().into(),
-        loss,
-        size,
-        metric,
-        runs,
-        link: Some(link),
-        failed: failed.clone(),
-    };
-    let tftp: Vec<f64> = samples.iter().map(|s| s.tftp).collect();
-    Ok(match load {
-        Load::File(_) => vec![record("tftp_s", tftp)],
-        _ => vec![
-            record(
-                "power_on_to_nbp_s",
-                samples.iter().map(|s| s.boot).collect(),
-            ),
-            record("nbp_tftp_s", tftp),
-        ],
-    })
 }
 
 /// The size of the file `load` times, for the records.
