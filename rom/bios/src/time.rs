@@ -17,14 +17,29 @@ pub fn rdtsc() -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
-/// Measures TSC ticks per microsecond over 10 ms of PIT channel 2; returns them.
+/// Measures TSC ticks per microsecond: the median of five 6 ms windows of PIT channel 2, so a
+/// single stall of the CPU between the PIT and the TSC reads (an emulator's host thread being
+/// descheduled: one 10 ms window once read 3251 MHz on a 2600 MHz host and stretched every
+/// timeout by a quarter) cannot skew the clock. Returns the ticks per microsecond.
 pub fn calibrate() -> u32 {
+    const MS: u64 = 6;
+    let mut samples = [0u64; 5];
+    for s in samples.iter_mut() {
+        *s = window(MS) / (MS * 1000);
+    }
+    samples.sort_unstable();
+    let per_us = (samples[samples.len() / 2] as u32).max(1);
+    TSC_PER_US.store(per_us, Ordering::Relaxed);
+    per_us
+}
+
+/// TSC ticks during `ms` milliseconds counted down by PIT channel 2 (mode 0).
+fn window(ms: u64) -> u64 {
     const PIT_HZ: u64 = 1_193_182;
-    const MS: u64 = 10;
-    let count = (PIT_HZ * MS / 1000) as u16;
+    let count = (PIT_HZ * ms / 1000) as u16;
     // SAFETY: port 61h bit 0 gates PIT channel 2, bit 1 drives the speaker (kept off); ports
     // 42h/43h program channel 2 only, which the BIOS does not use for its tick.
-    let ticks = unsafe {
+    unsafe {
         let gate = inb(0x61);
         outb(0x61, (gate & !0x02) | 0x01);
         outb(0x43, 0xb0); // channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count)
@@ -39,10 +54,7 @@ pub fn calibrate() -> u32 {
         let end = rdtsc();
         outb(0x61, gate);
         end.wrapping_sub(start)
-    };
-    let per_us = ((ticks / (MS * 1000)) as u32).max(1);
-    TSC_PER_US.store(per_us, Ordering::Relaxed);
-    per_us
+    }
 }
 
 /// Microseconds since the TSC started (monotonic).

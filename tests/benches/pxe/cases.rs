@@ -2,7 +2,7 @@
 //! push a [`Case`] here: a section, what it measures, the softpxe side, the iPXE side(s) (the
 //! row compares with their best) and the goal; reuse a side's key to share its runs.
 use super::loss::{self, Load, Tftpd as LossTftpd, Who, LOSS};
-use super::measure::{self, Client, Net, Tftpd, BIG, INITRD};
+use super::measure::{self, BenchNic, Client, Net, Tftpd, BIG, INITRD};
 use super::{Case, Cmp, Goal, Side, Unit};
 use softpxe_settings::Timing;
 
@@ -252,12 +252,68 @@ fn loss_cases(cases: &mut Vec<Case>) {
     }
 }
 
+/// One 16 MiB TFTP row per NIC: softpxe with default settings against iPXE's best on the same
+/// model (QEMU's iPXE ROM where ipxe-qemu has one for it, and ipxe.lkrn, whose driver set covers
+/// every PCI model here), same server (atftpd), same file.
+fn nic_cases(cases: &mut Vec<Case>) {
+    let mib = BIG >> 20;
+    // (row, model, isa line, QEMU has an iPXE ROM for it, ipxe.lkrn drives it)
+    let nics: [(&str, &'static str, Option<&'static str>, bool, bool); 9] = [
+        ("e1000", "e1000", None, true, true),
+        ("e1000e", "e1000e", None, true, true),
+        ("rtl8139", "rtl8139", None, true, true),
+        ("virtio", "virtio-net-pci", None, true, true),
+        ("pcnet", "pcnet", None, true, true),
+        ("ne2k-pci", "ne2k_pci", None, true, true),
+        (
+            "ne2k-isa",
+            "ne2k_isa,iobase=0x300,irq=9",
+            Some("ne2000:0x300:9"),
+            false,
+            false,
+        ),
+        ("tulip", "tulip", None, false, true),
+        ("i82557b", "i82557b", None, true, true),
+    ];
+    for (id, model, isa, rom, lkrn) in nics {
+        let nic = BenchNic { model, isa };
+        let side = move |client: Client| {
+            let label = match client {
+                Client::Softpxe(_) => "softpxe, default settings (windowsize 16)".to_string(),
+                _ => format!("{} imgfetch", client.label()),
+            };
+            Side::new(
+                &label,
+                &format!("tftp-nic-{id}-{}", client.label()),
+                move |_| measure::tftp_on(nic, Tftpd::Atftpd, client, None),
+            )
+        };
+        let mut ipxe = Vec::new();
+        if rom {
+            ipxe.push(side(Client::IpxeRom));
+        }
+        if lkrn {
+            ipxe.push(side(Client::IpxeLkrn));
+        }
+        cases.push(Case {
+            id: format!("tftp-nic-{id}"),
+            section: "nic",
+            what: format!("TFTP {mib} MiB from atftpd 0.8.0 on QEMU `{model}`, default settings"),
+            unit: Unit::MBps,
+            softpxe: side(Client::Softpxe(None)),
+            ipxe,
+            goal: None,
+        });
+    }
+}
+
 /// Every case, in table order.
 pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     boot_cases(&mut cases);
     tftp_cases(&mut cases);
     pxe_cases(&mut cases);
+    nic_cases(&mut cases);
     loss_cases(&mut cases);
     cases
 }

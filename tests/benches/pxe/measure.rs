@@ -20,6 +20,21 @@ pub const BIG: usize = 16 << 20;
 /// The pxelinux row's initrd.
 pub const INITRD: usize = 64 << 20;
 
+/// The emulated NIC of a run: a QEMU model, and the `isa =` line an ISA card needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BenchNic {
+    /// `-device` model (with properties).
+    pub model: &'static str,
+    /// SOFTPXE.CFG `isa =` value for an ISA card.
+    pub isa: Option<&'static str>,
+}
+
+/// The NIC every row uses unless it says otherwise.
+pub const E1000: BenchNic = BenchNic {
+    model: "e1000",
+    isa: None,
+};
+
 /// Who boots.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Client {
@@ -83,9 +98,29 @@ fn machine(
     screen: bool,
     f: impl FnOnce(&mut Settings),
 ) -> Result<Qemu> {
+    machine_on(E1000, client, dir, q, user, screen, f)
+}
+
+/// [`machine`] with another NIC (the TFTP rows per NIC).
+fn machine_on(
+    nic: BenchNic,
+    client: Client,
+    dir: &Path,
+    q: Qemu,
+    user: Option<(&Path, &str)>,
+    screen: bool,
+    f: impl FnOnce(&mut Settings),
+) -> Result<Qemu> {
     let rom = client == Client::IpxeRom;
     let q = match user {
-        None => q.nic_tap("e1000", rom),
+        // an ISA model has no option ROM (and no `romfile` property)
+        None if nic.isa.is_some() => q.args(&[
+            "-netdev",
+            "tap,id=n0,ifname=tap0,script=no,downscript=no",
+            "-device",
+            &format!("{},netdev=n0", nic.model),
+        ]),
+        None => q.nic_tap(nic.model, rom),
         Some((tftp, file)) if rom => q.args(&[
             "-netdev",
             &format!("user,id=n0,tftp={},bootfile={file}", tftp.display()),
@@ -98,6 +133,10 @@ fn machine(
         Client::Softpxe(timing) => q.floppy(&floppy(dir, |s| {
             if timing.is_some() {
                 s.timing = timing;
+            }
+            if let Some(isa) = nic.isa {
+                s.set(softpxe_settings::Key::Isa, isa.as_bytes())
+                    .expect("a valid isa setting");
             }
             f(s)
         })?),
@@ -189,6 +228,16 @@ pub fn big_file(size: usize) -> Vec<u8> {
 /// (size and CRC-32 checked). iPXE: a script, timed from `echo bench-start` to `echo
 /// bench-done` around `imgfetch` (iPXE stops a script at a failing command).
 pub fn tftp(server: Tftpd, client: Client, windowsize: Option<u8>) -> Result<Sample> {
+    tftp_on(E1000, server, client, windowsize)
+}
+
+/// [`tftp`] on another NIC.
+pub fn tftp_on(
+    nic: BenchNic,
+    server: Tftpd,
+    client: Client,
+    windowsize: Option<u8>,
+) -> Result<Sample> {
     let lan = Lan::new("bench-tftp")?;
     let root = tftp_root(lan.dir())?;
     let data = big_file(BIG);
@@ -223,7 +272,7 @@ pub fn tftp(server: Tftpd, client: Client, windowsize: Option<u8>) -> Result<Sam
     let mut wait = bench_wait(&markers, Duration::from_secs(300));
     wait.failures
         .extend(["Connection timed out", "Could not boot"].map(String::from));
-    let q = machine(client, lan.dir(), q, None, !client.softpxe(), |s| {
+    let q = machine_on(nic, client, lan.dir(), q, None, !client.softpxe(), |s| {
         s.test_file = Some(Text::new(b"big.bin").unwrap());
         if windowsize.is_some() {
             s.tftp_windowsize = windowsize;
