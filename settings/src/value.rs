@@ -212,7 +212,7 @@ keyword_enum!(
 
 keyword_enum!(
     /// `test_fault`: a CPU exception the firmware raises on purpose (a diagnostic).
-    Fault, "ud, de or gp", {
+    Fault, "ud, de, gp or stack", {
     /// Invalid opcode (#UD, vector 6; the default of the type, never used unset).
     #[default]
     Ud = "ud",
@@ -220,6 +220,9 @@ keyword_enum!(
     De = "de",
     /// General protection (#GP, vector 13): a segment register loaded with a bad selector.
     Gp = "gp",
+    /// A controlled stack overrun into the core stack's guard region (not a CPU exception):
+    /// the next check of the guard reports `PXE-EC8` and halts.
+    Stack = "stack",
 });
 
 impl Timing {

@@ -408,6 +408,7 @@ extern "C" fn core_api(rd: *mut ResData) {
     let rd = unsafe { &mut *rd };
     let Some(ctx) = context() else {
         rd.ax = 1;
+        crate::stackguard::check("PXE API return");
         return;
     };
     let params = SegOff16::new(rd.seg, rd.off);
@@ -457,11 +458,13 @@ extern "C" fn core_api(rd: *mut ResData) {
                 ..RmRegs::default()
             };
             let bang = (u32::from(info.resident_segment) << 16) | u32::from(info.bang_struct);
+            crate::stackguard::check("NBP start");
             realmode::far_call(0, 0x7c00, bang, &mut r);
             crate::finish(info, ctx, r.eax as u16);
         }
         None => {}
     }
+    crate::stackguard::check("PXE API return");
 }
 
 impl ApiContext<'_> {
