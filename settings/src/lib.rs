@@ -12,6 +12,7 @@
 extern crate std;
 
 mod error;
+pub mod fuzz_target;
 pub mod medium;
 mod parse;
 mod value;
