@@ -30,7 +30,14 @@ impl Text {
         if s.iter().any(|&b| !(0x20..=0x7e).contains(&b)) {
             return Err(ErrorKind::BadCharacter);
         }
-        if s[0] == b' ' || s[s.len() - 1] == b' ' || s.windows(2).any(|w| w == b" #") {
+        // What `write` puts after "key = " must read back the same: no outer spaces, and no
+        // '#' where it would start a comment (after a space, or first: "key =#x" reads "#x",
+        // but the canonical "key = #x" is a comment).
+        if s[0] == b' '
+            || s[0] == b'#'
+            || s[s.len() - 1] == b' '
+            || s.windows(2).any(|w| w == b" #")
+        {
             return Err(ErrorKind::BadCharacter);
         }
         let mut bytes = [0u8; Text::MAX + 1];
