@@ -125,7 +125,8 @@ pub struct SettingFlags {
     /// Diagnostic: a file to fetch over TFTP before the NBP, reporting its speed
     #[arg(long, value_name = "FILE", value_parser = checked(Key::TestFile))]
     pub test_file: Option<String>,
-    /// Diagnostic: raise a CPU exception in the firmware (ud, de, gp) to see its report
+    /// Diagnostic: raise a CPU exception in the firmware (ud, de, gp), or overrun its stack
+    /// (stack), to see the report
     #[arg(long, value_name = "FAULT", value_parser = checked(Key::TestFault))]
     pub test_fault: Option<String>,
 }

@@ -15,6 +15,19 @@ pub const BIOS_TARGET: &str = "i586-unknown-linux-gnu";
 /// Runs `cargo build --profile firmware --target BIOS_TARGET -p PACKAGE` with the target
 /// directory `target/TARGET_DIR_NAME` and returns the directory holding its ELF files.
 pub fn build_package(root: &Path, package: &str, target_dir_name: &str) -> PathBuf {
+    let target_dir = root.join("target").join(target_dir_name);
+    build_package_in(root, package, &target_dir, None)
+}
+
+/// [`build_package`] with any target directory and, if given, another cargo home for the
+/// child cargo (`CARGO_HOME`, used offline: a copy of this machine's registry; the
+/// reproducibility test builds with two).
+pub fn build_package_in(
+    root: &Path,
+    package: &str,
+    target_dir: &Path,
+    cargo_home_override: Option<&Path>,
+) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let sysroot = Command::new(&rustc)
@@ -43,8 +56,14 @@ pub fn build_package(root: &Path, package: &str, target_dir_name: &str) -> PathB
              Install it with:  rustup target add {BIOS_TARGET} x86_64-unknown-uefi\n\n"
         );
     }
-    let target_dir = root.join("target").join(target_dir_name);
     let mut cmd = Command::new(cargo);
+    let home = cargo_home_override.map_or_else(cargo_home, Path::to_path_buf);
+    if cargo_home_override.is_some() {
+        cmd.env("CARGO_HOME", &home)
+            .env("CARGO_NET_OFFLINE", "true");
+    }
+    // Source paths in the image (panic locations) name no directory of this machine.
+    cmd.arg("--config").arg(remap_config(root, &home, &sysroot));
     cmd.current_dir(root)
         .args([
             "build",
@@ -57,7 +76,7 @@ pub fn build_package(root: &Path, package: &str, target_dir_name: &str) -> PathB
             "--bins",
         ])
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
     // The outer build's settings are not the firmware's.
     for var in [
         "RUSTFLAGS",
@@ -81,6 +100,47 @@ pub fn build_package(root: &Path, package: &str, target_dir_name: &str) -> PathB
         );
     }
     target_dir.join(BIOS_TARGET).join("firmware")
+}
+
+/// Cargo's home as rustup and cargo find it: `$CARGO_HOME`, else `$HOME/.cargo`.
+pub fn cargo_home() -> PathBuf {
+    env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env::var_os("HOME").unwrap_or_default()).join(".cargo"))
+}
+
+/// rustc's `--remap-path-prefix` pairs that take every machine-specific directory out of the
+/// paths compiled into an image (panic locations, `file!()`): cargo's home (registry sources
+/// become `crates/NAME-VERSION/...`, git checkouts `cargo-home/git/...`), the toolchain's
+/// sysroot, and the checkout itself (`softpxe/...`; cargo already passes the workspace's own
+/// sources as relative paths). The prebuilt standard library names itself `/rustc/COMMIT/...`,
+/// which depends on the toolchain version only. When several prefixes match, rustc applies
+/// the last one, so the general ones come first.
+pub fn remap_prefixes(root: &Path, cargo_home: &Path, sysroot: &str) -> Vec<(PathBuf, String)> {
+    let mut pairs = vec![(cargo_home.to_path_buf(), "cargo-home".to_string())];
+    if let Ok(dirs) = fs::read_dir(cargo_home.join("registry/src")) {
+        let mut dirs: Vec<PathBuf> = dirs.flatten().map(|e| e.path()).collect();
+        dirs.sort();
+        for d in dirs {
+            pairs.push((d, "crates".into()));
+        }
+    }
+    if !sysroot.is_empty() {
+        pairs.push((PathBuf::from(sysroot), "rust-sysroot".into()));
+    }
+    pairs.push((root.to_path_buf(), "softpxe".into()));
+    pairs
+}
+
+/// The `--config` value that appends the remapping to the firmware target's rustflags (cargo
+/// joins arrays from the command line with those in `.cargo/config.toml`).
+fn remap_config(root: &Path, cargo_home: &Path, sysroot: &str) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let flags: Vec<String> = remap_prefixes(root, cargo_home, sysroot)
+        .iter()
+        .map(|(from, to)| quote(&format!("--remap-path-prefix={}={to}", from.display())))
+        .collect();
+    format!("target.{BIOS_TARGET}.rustflags=[{}]", flags.join(","))
 }
 
 /// The allocated sections of an ELF32 file (code, data, relocations; not bss) as one flat image

@@ -12,6 +12,7 @@
 extern crate std;
 
 mod error;
+pub mod fuzz_target;
 pub mod medium;
 mod parse;
 mod value;
@@ -159,7 +160,7 @@ impl Key {
             Key::Log => "log verbosity: quiet, info, debug",
             Key::TftpWindowsize => "TFTP window size (RFC 7440) to ask for, 1-64; 1 turns it off",
             Key::TestFile => "diagnostic: fetch this file before the NBP and report its speed",
-            Key::TestFault => "diagnostic: raise a CPU exception (ud, de, gp) to see its report",
+            Key::TestFault => "diagnostic: raise a CPU exception (ud, de, gp) or overrun the stack (stack) to see its report",
         }
     }
 

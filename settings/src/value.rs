@@ -30,7 +30,14 @@ impl Text {
         if s.iter().any(|&b| !(0x20..=0x7e).contains(&b)) {
             return Err(ErrorKind::BadCharacter);
         }
-        if s[0] == b' ' || s[s.len() - 1] == b' ' || s.windows(2).any(|w| w == b" #") {
+        // What `write` puts after "key = " must read back the same: no outer spaces, and no
+        // '#' where it would start a comment (after a space, or first: "key =#x" reads "#x",
+        // but the canonical "key = #x" is a comment).
+        if s[0] == b' '
+            || s[0] == b'#'
+            || s[s.len() - 1] == b' '
+            || s.windows(2).any(|w| w == b" #")
+        {
             return Err(ErrorKind::BadCharacter);
         }
         let mut bytes = [0u8; Text::MAX + 1];
@@ -212,7 +219,7 @@ keyword_enum!(
 
 keyword_enum!(
     /// `test_fault`: a CPU exception the firmware raises on purpose (a diagnostic).
-    Fault, "ud, de or gp", {
+    Fault, "ud, de, gp or stack", {
     /// Invalid opcode (#UD, vector 6; the default of the type, never used unset).
     #[default]
     Ud = "ud",
@@ -220,6 +227,9 @@ keyword_enum!(
     De = "de",
     /// General protection (#GP, vector 13): a segment register loaded with a bad selector.
     Gp = "gp",
+    /// A controlled stack overrun into the core stack's guard region (not a CPU exception):
+    /// the next check of the guard reports `PXE-EC8` and halts.
+    Stack = "stack",
 });
 
 impl Timing {

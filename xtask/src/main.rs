@@ -17,7 +17,7 @@ commands:
   test               setup, then fmt check, clippy (host, BIOS, UEFI targets) and all tests
   bench              softpxe vs iPXE in QEMU, one table of cases with goals (target/bench/pxe.md
                      and pxe.json; SOFTPXE_BENCH=sections/ids, SOFTPXE_BENCH_RUNS=N; docs/benchmarks.md)
-  fuzz [TARGET] [S]  run cargo-fuzz (nightly) on the rom/net targets, S seconds each (default 60)
+  fuzz [TARGET] [S]  libFuzzer on stable: the rom/net/fuzz targets, S seconds each (default 60)
   run [NIC]          build boot.img in target/ and boot it in QEMU (NIC: e1000, rtl8139,
                      virtio-net-pci, ... default e1000); serial on this terminal, Ctrl-A X quits
 ";
@@ -91,6 +91,13 @@ fn test(sh: &Shell) -> Result<()> {
         "cargo clippy --target x86_64-unknown-uefi -p softpxe-efi {shared...} -- -D warnings"
     )
     .run()?;
+    step("fuzz targets compile (rom/net/fuzz, outside the workspace; no libFuzzer C++ build)");
+    let fuzz = root().join("rom/net/fuzz/Cargo.toml");
+    cmd!(
+        sh,
+        "cargo check --manifest-path {fuzz} --locked --bins --no-default-features"
+    )
+    .run()?;
     step("tests: host, images, fuzz smoke, emulators");
     cmd!(
         sh,
@@ -119,31 +126,98 @@ fn run(sh: &Shell, nic: &str) -> Result<()> {
     Ok(())
 }
 
-/// cargo-fuzz needs nightly (as in smoltcp); the stable test `rom/net/tests/fuzz_smoke.rs` runs
-/// the same targets over the corpus in every `cargo xtask test`.
+/// The coverage instrumentation cargo-fuzz would add, spelled with stable flags (no
+/// sanitizer: ASan needs nightly's `-Zsanitizer`). With `--target` given, RUSTFLAGS skip build
+/// scripts, which would otherwise fail to link the coverage hooks.
+const FUZZ_RUSTFLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+    -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks";
+
+/// libFuzzer (libfuzzer-sys, built with g++) on the stable toolchain: every target of
+/// `rom/net/fuzz` (or the one named), S seconds each, one after the other. New inputs go to
+/// `rom/net/fuzz/target/corpus/TARGET` (the committed corpus is read, not written); crashes to
+/// `rom/net/fuzz/artifacts/TARGET/`. Prints the executions per target at the end. The stable
+/// smoke tests (`tests/fuzz_smoke.rs` of net, pxe, settings) run the same bodies over the
+/// corpus in every `cargo xtask test`.
 fn fuzz(sh: &Shell, args: &[String]) -> Result<()> {
     let secs = args
         .iter()
         .find_map(|a| a.parse::<u32>().ok())
-        .unwrap_or(60)
-        .to_string();
+        .unwrap_or(60);
     let only = args.iter().find(|a| a.parse::<u32>().is_err());
-    if cmd!(sh, "cargo +nightly fuzz --version")
-        .quiet()
-        .ignore_stdout()
-        .ignore_stderr()
-        .run()
-        .is_err()
-    {
-        bail!("cargo-fuzz on nightly is needed: rustup toolchain install nightly && cargo install cargo-fuzz");
+    let dir = root().join("rom/net/fuzz");
+    sh.change_dir(&dir);
+    let host = cmd!(sh, "rustc -vV")
+        .read()?
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .context("rustc -vV names no host")?;
+    step("building the fuzz targets (stable, coverage instrumented)");
+    cmd!(sh, "cargo build --release --locked --target {host} --bins")
+        .env(
+            "RUSTFLAGS",
+            FUZZ_RUSTFLAGS
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+        .run()?;
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))?;
+    let targets: Vec<&str> = manifest
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \"")?.strip_suffix('"'))
+        .filter(|t| *t != "softpxe-net-fuzz" && only.is_none_or(|o| o == t))
+        .collect();
+    if targets.is_empty() {
+        bail!("no fuzz target named {}", only.map_or("", |s| s));
     }
-    sh.change_dir(root().join("rom/net/fuzz"));
-    let list = cmd!(sh, "cargo +nightly fuzz list").read()?;
-    for target in list.lines().filter(|t| only.is_none_or(|o| o == t)) {
+    let mut summary = Vec::new();
+    for target in targets {
         step(&format!("fuzz {target} for {secs} s"));
-        let corpus = format!("corpus/{target}");
-        let time = format!("-max_total_time={secs}");
-        cmd!(sh, "cargo +nightly fuzz run {target} {corpus} -- {time}").run()?;
+        let work = dir.join("target/corpus").join(target);
+        let artifacts = dir.join("artifacts").join(target);
+        std::fs::create_dir_all(&work)?;
+        std::fs::create_dir_all(&artifacts)?;
+        let bin = dir.join("target").join(&host).join("release").join(target);
+        let out = std::process::Command::new(bin)
+            .arg(&work)
+            .arg(dir.join("corpus").join(target))
+            .arg(format!("-max_total_time={secs}"))
+            .arg(format!("-artifact_prefix={}/", artifacts.display()))
+            .arg("-max_len=4096")
+            .arg("-print_final_stats=1")
+            .output()?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        std::fs::write(dir.join("target").join(format!("fuzz-{target}.log")), &*log)?;
+        let runs = log
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .map_or("?".into(), |n| n.trim().to_string());
+        let verdict = if out.status.success() { "ok" } else { "CRASH" };
+        eprintln!("{target}: {runs} executions, {verdict}");
+        summary.push(format!(
+            "{target:14} {runs:>12} executions in {secs} s  {verdict}"
+        ));
+        if !out.status.success() {
+            eprintln!(
+                "{}",
+                log.lines()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
+    step("fuzz summary");
+    for line in &summary {
+        eprintln!("{line}");
+    }
+    if summary.iter().any(|l| l.ends_with("CRASH")) {
+        bail!("a fuzz target crashed: see rom/net/fuzz/artifacts/");
     }
     Ok(())
 }

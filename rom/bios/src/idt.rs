@@ -124,5 +124,10 @@ pub fn raise(fault: softpxe_settings::Fault) {
         softpxe_settings::Fault::Gp => unsafe {
             core::arch::asm!("mov ax, 0x1234", "mov fs, ax", out("eax") _, options(nomem, nostack))
         },
+        // Not an exception: the stack digs into its guard region and the boot goes on; the
+        // next hand-over point (the keyboard poll in the DHCP wait) reports it.
+        softpxe_settings::Fault::Stack => {
+            crate::stackguard::overrun();
+        }
     }
 }

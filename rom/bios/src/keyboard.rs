@@ -14,7 +14,7 @@ pub const SCAN_ESC: u8 = 0x01;
 
 /// The next key press, if one is waiting (does not block).
 pub fn poll() -> Option<Key> {
-    crate::stackguard::check();
+    crate::stackguard::check("keyboard poll");
     let mut r = RmRegs {
         eax: 0x0100,
         ..RmRegs::default()

@@ -213,7 +213,7 @@ fn start_nbp(
         { bang.segment },
         { bang.offset }
     );
-    stackguard::check();
+    stackguard::check("NBP start");
     if netboot::debug_log() {
         println!(
             "softpxe: core stack used so far: {} bytes",

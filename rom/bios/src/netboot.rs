@@ -14,6 +14,7 @@ use softpxe_net::tftp::{
     Mode, Sink, SinkFull, TftpClient, TftpConfig, TftpError, TftpState, WindowAdvisor,
 };
 use softpxe_net::{Instant, Transmit, UdpMeta};
+use softpxe_pxe::mem::NbpWindow;
 use softpxe_settings::{Discovery, Host, Settings, Timing};
 
 /// Where the NBP goes (PXE 2.1 §4.4.5) and may grow up to (the resident part).
@@ -352,24 +353,29 @@ struct NbpSink {
     high: u32,
 }
 
+impl NbpSink {
+    fn window(&self) -> NbpWindow {
+        NbpWindow {
+            base: NBP_BASE,
+            limit: self.limit,
+        }
+    }
+}
+
 impl Sink for NbpSink {
     fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), SinkFull> {
-        let start = u64::from(NBP_BASE) + offset;
-        let end = start + data.len() as u64;
-        if end > u64::from(self.limit) {
-            return Err(SinkFull);
-        }
-        // SAFETY: [start, end) lies between 0000:7C00 and the resident part: free base memory
-        // that nothing of softpxe uses once the NBP transfer has begun.
+        let start = self.window().place(offset, data.len()).ok_or(SinkFull)?;
+        // SAFETY: NbpWindow::place put [start, start + len) between 0000:7C00 and the resident
+        // part: free base memory that nothing of softpxe uses once the NBP transfer has begun.
         unsafe {
             core::ptr::copy_nonoverlapping(data.as_ptr(), start as usize as *mut u8, data.len())
         };
-        self.high = self.high.max(end as u32 - NBP_BASE);
+        self.high = self.high.max(start + data.len() as u32 - NBP_BASE);
         Ok(())
     }
 
     fn announce_size(&mut self, size: u64) -> Result<(), SinkFull> {
-        if u64::from(NBP_BASE) + size > u64::from(self.limit) {
+        if !self.window().fits(size) {
             return Err(SinkFull);
         }
         Ok(())

@@ -94,39 +94,24 @@ pub fn scratch(info: &BootInfo) -> SegOff16 {
     SegOff16::new(info.resident_segment, info.scratch_offset)
 }
 
-/// softpxe's own memory, which NBP pointers may not touch: the core at the top of RAM, and the
-/// resident code and data (not its NBP stack and scratch area, which are the NBP's to use).
-pub struct Guard {
-    core: (u64, u64),
-    resident_code: (u64, u64),
-}
+/// softpxe's own memory, which NBP pointers may not touch (see [`softpxe_pxe::mem::Guard`]).
+pub struct Guard(softpxe_pxe::mem::Guard);
 
 impl Guard {
     pub fn new(info: &BootInfo) -> Self {
         let core = u64::from(info.core_phys);
         let res = u64::from(res_phys(info));
-        Guard {
-            core: (core, core + u64::from(info.core_size)),
-            resident_code: (
+        Guard(softpxe_pxe::mem::Guard::new(
+            (core, core + u64::from(info.core_size)),
+            (
                 res,
                 res + u64::from(info.pxenv_struct.max(info.bang_struct)) + 128,
             ),
-        }
+        ))
     }
 
     fn allows(&self, phys: u64, len: usize, writing: bool) -> bool {
-        let Some(end) = phys.checked_add(len as u64) else {
-            return false;
-        };
-        if end > 1 << 32 {
-            return false;
-        }
-        let overlaps = |(s, e): (u64, u64)| phys < e && end > s;
-        if overlaps(self.core) {
-            return false;
-        }
-        // the IVT and BIOS data area, and our resident code, are read-only to NBP pointers
-        !(writing && (phys < 0x500 || overlaps(self.resident_code)))
+        self.0.allows(phys, len, writing)
     }
 }
 
@@ -427,6 +412,7 @@ extern "C" fn core_api(rd: *mut ResData) {
     let rd = unsafe { &mut *rd };
     let Some(ctx) = context() else {
         rd.ax = 1;
+        crate::stackguard::check("PXE API return");
         return;
     };
     let params = SegOff16::new(rd.seg, rd.off);
@@ -476,11 +462,13 @@ extern "C" fn core_api(rd: *mut ResData) {
                 ..RmRegs::default()
             };
             let bang = (u32::from(info.resident_segment) << 16) | u32::from(info.bang_struct);
+            crate::stackguard::check("NBP start");
             realmode::far_call(0, 0x7c00, bang, &mut r);
             crate::finish(info, ctx, r.eax as u16);
         }
         None => {}
     }
+    crate::stackguard::check("PXE API return");
 }
 
 impl ApiContext<'_> {

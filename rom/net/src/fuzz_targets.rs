@@ -95,24 +95,37 @@ impl Sink for NullSink {
     }
 }
 
-fn chunks(data: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
-    // Input is split into records: [ctl, len, bytes...].
+/// The longest record: a full Ethernet frame (1514 bytes + FCS, no VLAN tag).
+pub const MAX_RECORD: usize = 1518;
+
+/// Splits a target's input into records `[ctl, len_lo, len_hi, bytes...]`: a control byte
+/// (time step, port choice, ...) and up to [`MAX_RECORD`] bytes of packet (the 16-bit
+/// little-endian length is cut to that and to what is left).
+pub fn records(data: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     let mut rest = data;
     core::iter::from_fn(move || {
         let (&ctl, tail) = rest.split_first()?;
-        let (&len, tail) = tail.split_first()?;
-        let n = usize::from(len).min(tail.len());
+        let (len, tail) = match tail {
+            [lo, hi, tail @ ..] => (usize::from(u16::from_le_bytes([*lo, *hi])), tail),
+            _ => (0, &[][..]),
+        };
+        let n = len.min(MAX_RECORD).min(tail.len());
         let (chunk, tail) = tail.split_at(n);
         rest = tail;
         Some((ctl, chunk))
     })
 }
 
-/// A TFTP client fed arbitrary packets and time steps.
+/// A TFTP client fed arbitrary packets and time steps; bit 1 of the first byte asks for
+/// full-size blocks (1468 bytes, a 1472-byte DATA packet), else 64.
 pub fn tftp_client(data: &[u8]) {
     let server = Ipv4Addr::new(10, 0, 0, 1);
     let cfg = TftpConfig {
-        blksize: 64,
+        blksize: if data.first().is_some_and(|b| b & 2 != 0) {
+            1468
+        } else {
+            64
+        },
         windowsize: 4,
         ..TftpConfig::default()
     };
@@ -124,7 +137,7 @@ pub fn tftp_client(data: &[u8]) {
     let mut c = TftpClient::new(Instant(0), cfg, mode, server, 2000, b"f");
     let mut now = 0u64;
     let mut buf = [0u8; 1500];
-    for (ctl, chunk) in chunks(data.get(1..).unwrap_or(&[])) {
+    for (ctl, chunk) in records(data.get(1..).unwrap_or(&[])) {
         now += u64::from(ctl & 0x0f) * 300;
         let port = if ctl & 0x10 != 0 { 70 } else { 69 };
         let meta = UdpMeta {
@@ -138,14 +151,21 @@ pub fn tftp_client(data: &[u8]) {
     }
 }
 
-/// A DHCP client fed arbitrary replies (xid/chaddr patched in so they reach the machine).
+/// A DHCP client fed arbitrary replies (xid/chaddr patched in so they reach the machine), up
+/// to full-size messages whose options overflow into `file` and `sname` (option 52).
 pub fn dhcp_client(data: &[u8]) {
+    let _ = dhcp_client_boot_file(data, &mut [0u8; 128]);
+}
+
+/// [`dhcp_client`], returning the length of the boot file name the run settled on (copied to
+/// `file`), if it bound one.
+pub fn dhcp_client_boot_file(data: &[u8], file: &mut [u8; 128]) -> Option<usize> {
     let cfg = DhcpConfig::new(MAC, 0x1234_5678);
     let mut c = DhcpClient::new(cfg, Instant(0));
     let mut buf = [0u8; 1500];
-    let mut pkt = [0u8; 1500];
+    let mut pkt = [0u8; MAX_RECORD];
     let mut now = 0u64;
-    for (ctl, chunk) in chunks(data) {
+    for (ctl, chunk) in records(data) {
         now += u64::from(ctl & 0x0f) * 700;
         while c.poll(Instant(now), &mut buf).is_some() {}
         let n = chunk.len().min(pkt.len());
@@ -172,7 +192,10 @@ pub fn dhcp_client(data: &[u8]) {
         while c.pop_event().is_some() {}
     }
     while c.poll(Instant(now + 120_000), &mut buf).is_some() {}
-    let _ = c.outcome();
+    let name = c.outcome()?.ok()?.boot_file.as_bytes();
+    let n = name.len().min(file.len());
+    file[..n].copy_from_slice(&name[..n]);
+    Some(n)
 }
 
 /// The interface fed arbitrary frames (ARP/IPv4/UDP/ICMP parsing), plus sends.
@@ -185,9 +208,9 @@ pub fn iface(data: &[u8]) {
             Some(Ipv4Addr::new(10, 0, 0, 1)),
         );
     }
-    let mut tx = [0u8; 1514];
+    let mut tx = [0u8; MAX_RECORD];
     let mut now = 0u64;
-    for (ctl, chunk) in chunks(data.get(1..).unwrap_or(&[])) {
+    for (ctl, chunk) in records(data.get(1..).unwrap_or(&[])) {
         now += u64::from(ctl) * 10;
         match i.handle_frame(Instant(now), chunk, &mut tx) {
             Event::Udp(d) => assert!(d.payload.len() <= chunk.len()),

@@ -11,6 +11,7 @@
 
 pub mod abi;
 mod dispatch;
+pub mod fuzz_targets;
 pub mod mem;
 mod platform;
 mod preboot;

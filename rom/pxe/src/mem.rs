@@ -72,3 +72,63 @@ pub fn write_block<T: IntoBytes + Immutable, M: Memory + ?Sized>(
 ) -> bool {
     write_at(mem, p, t.as_bytes())
 }
+
+/// softpxe's own memory, which NBP pointers may not touch: the core (anywhere in the 4 GiB
+/// space) and the resident code and data in base memory (not its NBP stack and scratch area,
+/// which are the NBP's to use). The IVT and BIOS data area (below 0x500) and the resident code
+/// are read-only to NBP pointers; the core is out of reach either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Guard {
+    core: (u64, u64),
+    resident_code: (u64, u64),
+}
+
+impl Guard {
+    /// The core at `[core.0, core.1)`, the resident code at `[resident_code.0, .1)`.
+    pub const fn new(core: (u64, u64), resident_code: (u64, u64)) -> Self {
+        Guard {
+            core,
+            resident_code,
+        }
+    }
+
+    /// May an NBP pointer read (`writing == false`) or write `[phys, phys + len)`?
+    pub fn allows(&self, phys: u64, len: usize, writing: bool) -> bool {
+        let Some(end) = phys.checked_add(len as u64) else {
+            return false;
+        };
+        if end > 1 << 32 {
+            return false;
+        }
+        let overlaps = |(s, e): (u64, u64)| phys < e && end > s;
+        if overlaps(self.core) {
+            return false;
+        }
+        !(writing && (phys < 0x500 || overlaps(self.resident_code)))
+    }
+}
+
+/// Where an NBP download may land: `[base, limit)` of physical memory (0000:7C00 up to the
+/// resident part). A TFTP block at `offset` of the file goes to `base + offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NbpWindow {
+    /// First byte (0x7C00).
+    pub base: u32,
+    /// One past the last byte.
+    pub limit: u32,
+}
+
+impl NbpWindow {
+    /// The physical address for `len` bytes at `offset` of the file, or `None` if any of them
+    /// would land at or past the limit (or the arithmetic would overflow).
+    pub fn place(&self, offset: u64, len: usize) -> Option<u32> {
+        let start = u64::from(self.base).checked_add(offset)?;
+        let end = start.checked_add(len as u64)?;
+        (end <= u64::from(self.limit)).then_some(start as u32)
+    }
+
+    /// Does a file of `size` bytes fit?
+    pub fn fits(&self, size: u64) -> bool {
+        self.place(size, 0).is_some()
+    }
+}
