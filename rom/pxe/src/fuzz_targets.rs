@@ -105,6 +105,7 @@ impl Platform for Fake {
                 subsys_vendor: 0x1AF4,
                 subsys_device: 0x1100,
             },
+            isa: None,
         }
     }
     fn nic_open(&mut self, _how: &NicOpen<'_>) -> bool {
