@@ -5,12 +5,12 @@
 //! protected mode and call [`core_api`], which runs `softpxe_pxe::dispatch`.
 use crate::bootinfo::BootInfo;
 use crate::hal::BiosHal;
-use crate::nicsel::{Chosen, Location};
 use crate::realmode::{self, RmRegs};
 use crate::{println, time};
 use core::cell::UnsafeCell;
 use core::mem::{offset_of, size_of};
 use core::sync::atomic::{AtomicPtr, Ordering};
+use softpxe_boot::{Chosen, Location};
 use softpxe_drivers::{pci, Hal, Nic, RxFilter};
 use softpxe_net::Instant;
 use softpxe_pxe::abi::{self, Segment, StructConfig};
@@ -485,6 +485,6 @@ extern "C" fn core_api(rd: *mut ResData) {
 
 impl ApiContext<'_> {
     fn stack_log(&self) -> bool {
-        crate::netboot::debug_log()
+        crate::debug_log()
     }
 }
