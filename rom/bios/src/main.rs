@@ -10,6 +10,7 @@ mod disk;
 mod hal;
 mod idt;
 mod keyboard;
+mod layout;
 mod libc;
 mod platform;
 mod port;
@@ -25,6 +26,7 @@ use realmode::RmRegs;
 use softpxe_drivers::Nic;
 
 core::arch::global_asm!(
+    include_str!(concat!(env!("OUT_DIR"), "/layout.s")),
     include_str!(concat!(env!("OUT_DIR"), "/version.s")),
     include_str!("asm/prefix.s"),
     options(att_syntax, raw)
