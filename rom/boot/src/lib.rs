@@ -32,7 +32,7 @@ use softpxe_net::Instant;
 use softpxe_settings::medium::MediumError;
 use softpxe_settings::Settings;
 
-pub use link::Link;
+use link::Link;
 pub use nicsel::{choose_nic, Chosen, Location};
 pub use settings::load_settings;
 pub use softpxe_pxe::{Cached, Handoff};

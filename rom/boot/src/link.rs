@@ -9,7 +9,7 @@ use softpxe_net::{Instant, Ipv4Addr, Transmit, UdpMeta, MAX_FRAME};
 use softpxe_pxe::{Cached, Handoff};
 
 /// The NIC, the interface and their buffers.
-pub struct Link<'a, N> {
+pub(crate) struct Link<'a, N> {
     nic: &'a mut N,
     /// Our addresses and ARP cache.
     pub iface: Interface,
@@ -95,7 +95,7 @@ impl<'a, N: Nic> Link<'a, N> {
 }
 
 /// What [`Link::receive`] took from the NIC.
-pub enum Received<'a> {
+pub(crate) enum Received<'a> {
     /// Nothing was waiting.
     Nothing,
     /// A frame that is no UDP datagram for us (handled or dropped).

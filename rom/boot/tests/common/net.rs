@@ -109,6 +109,8 @@ pub struct Network {
     seed: u64,
     /// Frames lost so far.
     pub lost: u32,
+    /// The client's frames (by their index in `sent`) that are lost for sure.
+    pub drop_sent: Vec<usize>,
 }
 
 impl Network {
@@ -121,6 +123,7 @@ impl Network {
             loss_percent: 0,
             seed: 0x1234_5678,
             lost: 0,
+            drop_sent: Vec::new(),
         }
     }
 
@@ -154,6 +157,10 @@ impl Network {
     /// A frame from the client: every server sees it; their answers arrive 1 ms later.
     fn client_sent(&mut self, frame: &[u8]) {
         self.sent.push(frame.to_vec());
+        if self.drop_sent.contains(&(self.sent.len() - 1)) {
+            self.lost += 1;
+            return;
+        }
         if self.lose() {
             return;
         }
