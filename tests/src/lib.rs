@@ -305,13 +305,26 @@ pub fn pattern_file(path: &Path, len: usize) -> Result<u32> {
 }
 
 /// Writes `dir/boot.img`: a floppy with `timing = fast` and whatever `f` sets, built by the
-/// builder's library (overwriting a previous one).
+/// builder's library (overwriting a previous one). The image most network tests boot.
 pub fn floppy_fast(dir: &Path, f: impl FnOnce(&mut softpxe_settings::Settings)) -> Result<PathBuf> {
     let mut o = softpxe::BuildOptions::default();
     o.settings.timing = Some(softpxe_settings::Timing::Fast);
     f(&mut o.settings);
+    floppy_with(dir, &o)
+}
+
+/// Writes `dir/boot.img`: a floppy built from `options` (default settings: `BuildOptions::
+/// default()`), overwriting a previous one. Every test image is made here or in [`usb_with`].
+pub fn floppy_with(dir: &Path, options: &softpxe::BuildOptions) -> Result<PathBuf> {
     let path = dir.join("boot.img");
-    softpxe::write_image_file(&path, &softpxe::build_floppy(&o)?, true)?;
+    softpxe::write_image_file(&path, &softpxe::build_floppy(options)?, true)?;
+    Ok(path)
+}
+
+/// Writes `dir/usb.img`: a USB stick image of `size` bytes built from `options`.
+pub fn usb_with(dir: &Path, options: &softpxe::BuildOptions, size: u64) -> Result<PathBuf> {
+    let path = dir.join("usb.img");
+    softpxe::write_image_file(&path, &softpxe::build_usb(options, size)?, true)?;
     Ok(path)
 }
 

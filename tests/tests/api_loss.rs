@@ -16,7 +16,7 @@ use softpxe_tests::apitest::{
     HDR_RF_FILE, HDR_RF_SIZE,
 };
 use softpxe_tests::lan::{DirStats, Faults, Host, Lan, LossConfig, GUEST_MAC};
-use softpxe_tests::{api_test_nbp, Qemu, Wait};
+use softpxe_tests::{api_test_nbp, floppy_fast, Qemu, Wait};
 use std::fs;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
@@ -81,15 +81,6 @@ fn tftp_root(dir: &Path, big: &[u8]) -> Result<PathBuf> {
     Ok(root)
 }
 
-/// softpxe's boot floppy (fast timing) in `dir`.
-fn softpxe_floppy(dir: &Path) -> Result<PathBuf> {
-    let mut options = softpxe::BuildOptions::default();
-    options.settings.timing = Some(softpxe_settings::Timing::Fast);
-    let img = dir.join("boot.img");
-    softpxe::write_image_file(&img, &softpxe::build_floppy(&options)?, true)?;
-    Ok(img)
-}
-
 /// A UDP echo on a thread of this process, its socket opened in `ns`; stops when `stop` is set
 /// and returns how many datagrams it echoed.
 fn echo(lan: &Lan, ns: &str, bind: &'static str, stop: Arc<AtomicBool>) -> Result<EchoThread> {
@@ -149,7 +140,7 @@ fn softpxe_read_file_512k_at_10_percent_loss() -> Result<()> {
     let _atftpd = lan.atftpd(Host::Boot, &tftp, true)?;
     let stop = Arc::new(AtomicBool::new(false));
     let echo = echo(&lan, &lan.ns(Host::Boot), "10.99.0.2:7777", stop.clone())?;
-    let img = softpxe_floppy(lan.dir())?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     let netdev = lan.qemu_netdev();
     let mut args: Vec<&str> = netdev.iter().map(String::as_str).collect();
     let device = format!("e1000,netdev=n0,romfile=,mac={GUEST_MAC}");

@@ -15,10 +15,9 @@ use softpxe_tests::apitest::{
     RX_NEW_MAC, SRC_PORT,
 };
 use softpxe_tests::lan::{Host, Lan};
-use softpxe_tests::{run_dir, Qemu, Wait};
+use softpxe_tests::{floppy_fast, run_dir, Qemu, Wait};
 use std::fs;
 use std::net::UdpSocket;
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -227,15 +226,6 @@ fn ipxe_user_net_apitest_returns_when_told() -> Result<()> {
 
 // --- softpxe's own PXE API, on each NIC ------------------------------------------------------
 
-/// softpxe's boot floppy (fast timing) in `dir`.
-fn softpxe_floppy(dir: &Path) -> Result<std::path::PathBuf> {
-    let mut options = softpxe::BuildOptions::default();
-    options.settings.timing = Some(softpxe_settings::Timing::Fast);
-    let img = dir.join("boot.img");
-    softpxe::write_image_file(&img, &softpxe::build_floppy(&options)?, true)?;
-    Ok(img)
-}
-
 /// Header flag bit 1: RESTART_TFTP downloads apitest.0 again and starts it (it does not return);
 /// the second start sees the flag at 0000:04F0 and ends.
 #[test]
@@ -243,7 +233,7 @@ fn softpxe_restart_tftp_starts_the_nbp_again() -> Result<()> {
     let name = "api-nbp-softpxe-restart";
     let dir = run_dir(&format!("{name}-files"))?;
     let tftp = tftp_root(&dir, 7, 3)?;
-    let img = softpxe_floppy(&dir)?;
+    let img = floppy_fast(&dir, |_| {})?;
     let run = Qemu::bios(name)
         .floppy(&img)
         .nic_user_tftp("e1000", &tftp, "apitest.0")
@@ -387,7 +377,7 @@ fn softpxe_rx_filter(model: &str, info: (u32, u32, u32)) -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let img = softpxe_floppy(lan.dir())?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     let result = Qemu::bios(&name)
         .lan(&lan)
         .floppy(&img)

@@ -2,7 +2,7 @@
 //! and Bochs, reach the 32-bit core, print the banner and the PCI list on COM1.
 use anyhow::{Context, Result};
 use softpxe::BuildOptions;
-use softpxe_tests::{run_dir, tools, Bochs, Qemu, Wait};
+use softpxe_tests::{floppy_with, run_dir, tools, usb_with, Bochs, Qemu, Wait};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -10,20 +10,12 @@ use std::time::Duration;
 const BANNER: &str = concat!("softpxe ", env!("CARGO_PKG_VERSION"), " BIOS: ");
 const PCI_DONE: &str = "softpxe: PCI scan found";
 
+/// A default floppy (no SOFTPXE.CFG settings) in its own run directory.
 fn floppy(name: &str) -> Result<PathBuf> {
-    let dir = run_dir(&format!("{name}-image"))?;
-    let path = dir.join("boot.img");
-    let bytes = softpxe::build_floppy(&BuildOptions::default())?;
-    softpxe::write_image_file(&path, &bytes, false)?;
-    Ok(path)
-}
-
-fn usb(name: &str) -> Result<PathBuf> {
-    let dir = run_dir(&format!("{name}-image"))?;
-    let path = dir.join("usb.img");
-    let bytes = softpxe::build_usb(&BuildOptions::default(), 32 << 20)?;
-    softpxe::write_image_file(&path, &bytes, false)?;
-    Ok(path)
+    floppy_with(
+        &run_dir(&format!("{name}-image"))?,
+        &BuildOptions::default(),
+    )
 }
 
 fn wait() -> Wait {
@@ -73,7 +65,11 @@ fn floppy_without_a_nic_says_so() -> Result<()> {
 
 #[test]
 fn usb_image_boots_in_qemu() -> Result<()> {
-    let img = usb("qemu-usb")?;
+    let img = usb_with(
+        &run_dir("qemu-usb-image")?,
+        &BuildOptions::default(),
+        32 << 20,
+    )?;
     let run = Qemu::bios("qemu-usb")
         .disk(&img)
         .nic("e1000")
@@ -89,12 +85,7 @@ fn usb_image_boots_in_qemu() -> Result<()> {
 #[test]
 fn usb_fat32_image_boots_in_qemu() -> Result<()> {
     let dir = run_dir("qemu-usb-fat32-image")?;
-    let path = dir.join("usb.img");
-    softpxe::write_image_file(
-        &path,
-        &softpxe::build_usb(&BuildOptions::default(), 512 << 20)?,
-        false,
-    )?;
+    let path = usb_with(&dir, &BuildOptions::default(), 512 << 20)?;
     let run = Qemu::bios("qemu-usb-fat32")
         .disk(&path)
         .nic("e1000")
@@ -225,8 +216,7 @@ fn cpu_exceptions_are_reported_not_triple_faults() -> Result<()> {
         let dir = run_dir(&format!("{run_name}-image"))?;
         let mut options = BuildOptions::default();
         options.settings.test_fault = Some(fault);
-        let img = dir.join("boot.img");
-        softpxe::write_image_file(&img, &softpxe::build_floppy(&options)?, false)?;
+        let img = floppy_with(&dir, &options)?;
         let marker = format!("softpxe: CPU exception {vector} ({name}) at EIP ");
         let run = Qemu::bios(&run_name).floppy(&img).run(&Wait::for_markers(
             &[BANNER, &marker],

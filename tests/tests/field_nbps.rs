@@ -14,18 +14,14 @@ use softpxe_tests::lan::{Host, Lan, Server, GUEST_MAC, ROUTED_BOOT, ROUTER_CLIEN
 use softpxe_tests::nbps::{self, GRUB_CFG_READ, UNDIONLY};
 use softpxe_tests::{floppy_fast, tools, Qemu, Run, Wait};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const INITRD: usize = 16 << 20;
 
-fn floppy(dir: &Path) -> Result<PathBuf> {
-    floppy_fast(dir, |_| {})
-}
-
 /// softpxe on `model` (option ROM removed) on the LAN's link.
 fn guest(lan: &Lan, model: &str, cpu: &str, wait: &Wait) -> Result<Run> {
-    let img = floppy(lan.dir())?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     let netdev = lan.qemu_netdev();
     let netdev: Vec<&str> = netdev.iter().map(String::as_str).collect();
     Qemu::bios("nbp")

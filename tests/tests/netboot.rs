@@ -6,7 +6,7 @@ use anyhow::{ensure, Context, Result};
 use softpxe::BuildOptions;
 use softpxe_settings::{Text, Timing};
 use softpxe_tests::lan::{self, Host, Lan};
-use softpxe_tests::{pattern_file, run_dir, test_nbp, Qemu, Run, Wait};
+use softpxe_tests::{floppy_with, pattern_file, run_dir, test_nbp, Qemu, Run, Wait};
 use std::fs;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
@@ -23,13 +23,6 @@ fn options(f: impl FnOnce(&mut softpxe_settings::Settings)) -> BuildOptions {
     o.settings.timing = Some(Timing::Fast);
     f(&mut o.settings);
     o
-}
-
-fn floppy(dir: &Path, options: &BuildOptions) -> Result<PathBuf> {
-    let path = dir.join("boot.img");
-    let bytes = softpxe::build_floppy(options)?;
-    softpxe::write_image_file(&path, &bytes, true)?;
-    Ok(path)
 }
 
 fn tftp_root(dir: &Path) -> Result<PathBuf> {
@@ -104,7 +97,7 @@ fn dhcp_plus_proxy(name: &str, timing: Option<Timing>) -> Result<u64> {
             &format!("--tftp-root={}", tftp.display()),
         ],
     )?;
-    let img = floppy(lan.dir(), &options(|s| s.timing = timing))?;
+    let img = floppy_with(lan.dir(), &options(|s| s.timing = timing))?;
     let run = lan_qemu(&lan, &img).run(&nbp_wait(90))?;
     times(&run);
     run.expect("proxyDHCP offer from 10.99.0.2")?
@@ -161,7 +154,7 @@ fn lan_option_66_beats_siaddr_with_a_warning() -> Result<()> {
         ],
     )?;
     let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
-    let img = floppy(lan.dir(), &options(|_| {}))?;
+    let img = floppy_with(lan.dir(), &options(|_| {}))?;
     let run = lan_qemu(&lan, &img).run(&nbp_wait(90))?;
     times(&run);
     run.expect("TFTP IP: 10.99.0.2 (from option 66)")?;
@@ -219,7 +212,7 @@ fn menu_lan(name: &str) -> Result<(Lan, PathBuf)> {
             &format!("--tftp-root={}", tftp.display()),
         ],
     )?;
-    let img = floppy(lan.dir(), &options(|_| {}))?;
+    let img = floppy_with(lan.dir(), &options(|_| {}))?;
     Ok((lan, img))
 }
 
@@ -270,7 +263,7 @@ fn lan_menu_key_selects_network_boot() -> Result<()> {
 #[test]
 fn lan_without_dhcp_reports_pxe_e51() -> Result<()> {
     let lan = Lan::new("lan-no-dhcp")?;
-    let img = floppy(lan.dir(), &options(|_| {}))?;
+    let img = floppy_with(lan.dir(), &options(|_| {}))?;
     let run = lan_qemu(&lan, &img).run(&Wait::for_markers(
         &[
             "PXE-E51: No DHCP or proxyDHCP offers were received",
@@ -301,7 +294,7 @@ fn lan_missing_boot_file_shows_the_server_error() -> Result<()> {
             &format!("--tftp-root={}", tftp.display()),
         ],
     )?;
-    let img = floppy(lan.dir(), &options(|_| {}))?;
+    let img = floppy_with(lan.dir(), &options(|_| {}))?;
     let run = lan_qemu(&lan, &img).run(&Wait::for_markers(
         &["PXE-E3B: TFTP error", NEXT_DEVICE],
         Duration::from_secs(90),
@@ -356,7 +349,7 @@ fn lan_windowsize_with_atftpd_and_fallback_with_dnsmasq() -> Result<()> {
                 ],
             )?;
         }
-        let img = floppy(
+        let img = floppy_with(
             lan.dir(),
             &options(|s| s.test_file = Some(Text::new(b"big.bin").unwrap())),
         )?;
@@ -392,7 +385,7 @@ fn lan_static_address_and_a_bad_settings_line() -> Result<()> {
     let lan = Lan::new("lan-static")?;
     let tftp = tftp_root(lan.dir())?;
     let _tftpd = lan.tftpd_hpa(Host::Boot, &tftp)?;
-    let img = floppy(lan.dir(), &options(|_| {}))?;
+    let img = floppy_with(lan.dir(), &options(|_| {}))?;
     let cfg = lan.dir().join("SOFTPXE.CFG");
     fs::write(
         &cfg,
@@ -419,7 +412,7 @@ fn lan_static_address_and_a_bad_settings_line() -> Result<()> {
 #[test]
 fn bochs_e1000_boots_the_test_nbp() -> Result<()> {
     let dir = run_dir("bochs-netboot-files")?;
-    let img = floppy(&dir, &options(|_| {}))?;
+    let img = floppy_with(&dir, &options(|_| {}))?;
     let tftp = tftp_root(&dir)?;
     let run = softpxe_tests::Bochs::new("bochs-netboot")
         .floppy(&img)
@@ -440,7 +433,7 @@ fn lan_static_address_reaches_get_cached_info() -> Result<()> {
     fs::copy(softpxe_tests::api_test_nbp(), root.join("apitest.0"))?;
     fs::write(root.join("apitest.dat"), softpxe_tests::apitest::data())?;
     let _tftpd = lan.tftpd_hpa(Host::Boot, &root)?;
-    let img = floppy(
+    let img = floppy_with(
         lan.dir(),
         &options(|s| {
             s.set(softpxe_settings::Key::Ip, b"10.99.0.50/24").unwrap();

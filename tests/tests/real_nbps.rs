@@ -4,24 +4,14 @@
 //! kernel and a 16 MiB initrd, LOCALBOOT back to softpxe; iPXE's undionly.kpxe on UNDI fetching
 //! a script chosen by dnsmasq for user class iPXE.
 use anyhow::{ensure, Context, Result};
-use softpxe::BuildOptions;
-use softpxe_settings::Timing;
 use softpxe_tests::lan::{Host, Lan};
-use softpxe_tests::{tools, Qemu, Run, Wait};
+use softpxe_tests::{floppy_fast, tools, Qemu, Run, Wait};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use softpxe_tests::nbps;
 const INITRD: usize = 16 << 20;
-
-fn floppy(dir: &Path) -> Result<PathBuf> {
-    let mut o = BuildOptions::default();
-    o.settings.timing = Some(Timing::Fast);
-    let path = dir.join("boot.img");
-    softpxe::write_image_file(&path, &softpxe::build_floppy(&o)?, true)?;
-    Ok(path)
-}
 
 fn syslinux_root(dir: &Path, nbp: &str, label: &str) -> Result<PathBuf> {
     nbps::syslinux_root(dir, nbp, label, INITRD)
@@ -62,7 +52,7 @@ fn meminfo(nbp: &str, model: &str) -> Result<()> {
     let lan = Lan::new(&format!("{}-meminfo-{model}", nbp.trim_end_matches(".0")))?;
     let root = syslinux_root(lan.dir(), nbp, "meminfo")?;
     let _d = dnsmasq(&lan, &root, &[&format!("--dhcp-boot={nbp}")])?;
-    let img = floppy(lan.dir())?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     let run = qemu(&lan, &img, model, "pentium").run(&Wait::for_markers(
         &["PXELINUX 6.04", "DOS RAM:", "boot:"],
         Duration::from_secs(120),
@@ -99,7 +89,7 @@ fn kernel_and_initrd(nbp: &str, model: &str) -> Result<f64> {
     let root = syslinux_root(lan.dir(), nbp, "linux")?;
     let d = dnsmasq(&lan, &root, &[&format!("--dhcp-boot={nbp}")])?;
     let log = d.log_path().context("dnsmasq has a log")?.to_path_buf();
-    let img = floppy(lan.dir())?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     let run = qemu(&lan, &img, model, "pentium").run(
         &Wait::for_markers(&["PXELINUX 6.04"], Duration::from_secs(180))
             .and_file(&log, &format!("sent {}/ldlinux.c32", root.display()))
@@ -120,7 +110,7 @@ fn localboot(model: &str) -> Result<()> {
     let lan = Lan::new(&format!("pxelinux-local-{model}"))?;
     let root = syslinux_root(lan.dir(), "pxelinux.0", "local")?;
     let _d = dnsmasq(&lan, &root, &["--dhcp-boot=pxelinux.0"])?;
-    let img = floppy(lan.dir())?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     qemu(&lan, &img, model, "pentium").run(&Wait::for_markers(
         &[
             "PXELINUX 6.04",
@@ -172,7 +162,7 @@ fn undionly(model: &str) -> Result<()> {
         ],
     )?;
     let log = d.log_path().context("dnsmasq has a log")?.to_path_buf();
-    let img = floppy(lan.dir())?;
+    let img = floppy_fast(lan.dir(), |_| {})?;
     qemu(&lan, &img, model, "pentium2").run(
         &Wait::for_markers(&["softpxe: starting the NBP"], Duration::from_secs(150))
             .and_file(&log, &format!("sent {}/undionly.kpxe", root.display()))

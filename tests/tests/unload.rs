@@ -13,14 +13,10 @@
 use anyhow::{ensure, Context, Result};
 use softpxe_tests::{fbms_kernel, floppy_fast, nbps, run_dir, tools, Qemu, Run, Wait};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const SYSLINUX: &str = "/usr/lib/syslinux/modules/bios";
-
-fn floppy(dir: &Path) -> Result<PathBuf> {
-    floppy_fast(dir, |_| {})
-}
 
 /// SeaBIOS's serial console (fw_cfg `etc/sercon-port` = 0x3F8) copies what iPXE writes to the
 /// screen onto COM1, where the harness reads it.
@@ -58,7 +54,7 @@ fn boot(
     screen_to_serial: bool,
     wait: &Wait,
 ) -> Result<Run> {
-    let img = floppy(nbp_dir)?;
+    let img = floppy_fast(nbp_dir, |_| {})?;
     let mut q = Qemu::bios(name)
         .cpu(cpu)
         .memory(64)

@@ -62,7 +62,8 @@ fn root() -> PathBuf {
 }
 
 /// Library crates that must build for every firmware target.
-const SHARED: [&str; 4] = [
+const SHARED: [&str; 5] = [
+    "softpxe-boot",
     "softpxe-drivers",
     "softpxe-net",
     "softpxe-pxe",

@@ -1,9 +1,10 @@
 //! What the 16-bit prefix (`asm/prefix.s`) hands the core: its layout is shared with the
-//! assembly through the offsets asserted below.
+//! assembly through `layout.rs` (the `BI_*` offsets), asserted below against the Rust type.
+use crate::layout as l;
 use core::mem::{offset_of, size_of};
 
-/// Entries the prefix collects at most (`E820_MAX` in `asm/prefix.s`).
-pub const E820_MAX: usize = 32;
+/// Entries the prefix collects at most.
+pub const E820_MAX: usize = l::E820_MAX as usize;
 
 /// One memory map entry as INT 15h E820 returns it (ACPI 3 form, 24 bytes).
 #[derive(Clone, Copy, Debug, Default)]
@@ -66,26 +67,36 @@ pub struct BootInfo {
     pub _pad: [u8; 2],
 }
 
+const fn at(offset: u32) -> usize {
+    offset as usize
+}
+
 const _: () = {
-    assert!(offset_of!(BootInfo, boot_drive) == 6);
-    assert!(offset_of!(BootInfo, a20_method) == 7);
-    assert!(offset_of!(BootInfo, memory_source) == 8);
-    assert!(offset_of!(BootInfo, e820_count) == 9);
-    assert!(offset_of!(BootInfo, base_kib_before) == 10);
-    assert!(offset_of!(BootInfo, base_kib_after) == 12);
-    assert!(offset_of!(BootInfo, resident_segment) == 14);
-    assert!(offset_of!(BootInfo, resident_size) == 16);
-    assert!(offset_of!(BootInfo, rm_call) == 20);
-    assert!(offset_of!(BootInfo, image_phys) == 24);
-    assert!(offset_of!(BootInfo, core_phys) == 28);
-    assert!(offset_of!(BootInfo, core_size) == 32);
-    assert!(offset_of!(BootInfo, bpb) == 36);
-    assert!(offset_of!(BootInfo, scratch_offset) == 100);
-    assert!(offset_of!(BootInfo, e820) == 104);
-    assert!(offset_of!(BootInfo, pxenv_entry) == 104 + E820_MAX * 24);
-    assert!(offset_of!(BootInfo, res_data) == 104 + E820_MAX * 24 + 8);
-    assert!(size_of::<BootInfo>() == 104 + E820_MAX * 24 + 16);
-    assert!(size_of::<E820Entry>() == 24);
+    assert!(offset_of!(BootInfo, boot_drive) == at(l::BI_DRIVE));
+    assert!(offset_of!(BootInfo, a20_method) == at(l::BI_A20));
+    assert!(offset_of!(BootInfo, memory_source) == at(l::BI_MEMSRC));
+    assert!(offset_of!(BootInfo, e820_count) == at(l::BI_E820N));
+    assert!(offset_of!(BootInfo, base_kib_before) == at(l::BI_BASE_BEFORE));
+    assert!(offset_of!(BootInfo, base_kib_after) == at(l::BI_BASE_AFTER));
+    assert!(offset_of!(BootInfo, resident_segment) == at(l::BI_RES_SEG));
+    assert!(offset_of!(BootInfo, resident_size) == at(l::BI_RES_SIZE));
+    assert!(offset_of!(BootInfo, rm_call) == at(l::BI_RM_CALL));
+    assert!(offset_of!(BootInfo, image_phys) == at(l::BI_IMAGE_PHYS));
+    assert!(offset_of!(BootInfo, core_phys) == at(l::BI_CORE_PHYS));
+    assert!(offset_of!(BootInfo, core_size) == at(l::BI_CORE_SIZE));
+    assert!(offset_of!(BootInfo, bpb) == at(l::BI_BPB));
+    assert!(offset_of!(BootInfo, scratch_offset) == at(l::BI_SCRATCH_OFF));
+    assert!(offset_of!(BootInfo, scratch_size) == at(l::BI_SCRATCH_SIZE));
+    assert!(offset_of!(BootInfo, e820) == at(l::BI_E820));
+    assert!(offset_of!(BootInfo, pxenv_entry) == at(l::BI_PXENV_ENTRY));
+    assert!(offset_of!(BootInfo, bang_entry) == at(l::BI_BANG_ENTRY));
+    assert!(offset_of!(BootInfo, int1a_hook) == at(l::BI_INT1A));
+    assert!(offset_of!(BootInfo, int15_hook) == at(l::BI_INT15));
+    assert!(offset_of!(BootInfo, res_data) == at(l::BI_RES_DATA));
+    assert!(offset_of!(BootInfo, pxenv_struct) == at(l::BI_PXENV_STRUCT));
+    assert!(offset_of!(BootInfo, bang_struct) == at(l::BI_BANG_STRUCT));
+    assert!(size_of::<BootInfo>() == at(l::BI_SIZE));
+    assert!(size_of::<E820Entry>() == at(l::E820_ENTRY_SIZE));
 };
 
 impl BootInfo {

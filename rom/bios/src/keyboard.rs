@@ -1,7 +1,6 @@
 //! The keyboard through INT 16h (each check also lets the BIOS service pending interrupts:
 //! timer, keyboard, USB legacy emulation).
 use crate::realmode::{self, RmRegs};
-use crate::time;
 
 /// A key press: scan code and ASCII.
 #[derive(Clone, Copy, Debug)]
@@ -32,16 +31,4 @@ pub fn poll() -> Option<Key> {
         scan: (r.eax >> 8) as u8,
         ascii: r.eax as u8,
     })
-}
-
-/// Waits up to `ms` for a key press.
-pub fn wait(ms: u64) -> Option<Key> {
-    let end = time::now_us() / 1000 + ms;
-    while time::now_us() / 1000 < end {
-        if let Some(k) = poll() {
-            return Some(k);
-        }
-        time::delay_us(10_000);
-    }
-    None
 }

@@ -5,30 +5,28 @@
 #![no_main]
 
 mod bootinfo;
-mod cached;
-mod config;
 mod console;
 mod disk;
 mod hal;
 mod idt;
 mod keyboard;
+mod layout;
 mod libc;
-mod link;
-mod netboot;
-mod nicsel;
+mod platform;
 mod port;
 mod pxeapi;
 mod realmode;
-mod resolve;
 mod stackguard;
 mod time;
 
 use bootinfo::BootInfo;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use platform::{Bios, NBP_BASE};
 use realmode::RmRegs;
 use softpxe_drivers::Nic;
 
 core::arch::global_asm!(
+    include_str!(concat!(env!("OUT_DIR"), "/layout.s")),
     include_str!(concat!(env!("OUT_DIR"), "/version.s")),
     include_str!("asm/prefix.s"),
     options(att_syntax, raw)
@@ -39,6 +37,12 @@ core::arch::global_asm!(include_str!("asm/exceptions.s"), options(att_syntax, ra
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 static CORE_BASE: AtomicU32 = AtomicU32::new(0);
+static DEBUG: AtomicBool = AtomicBool::new(false);
+
+/// Whether `log = debug` is in effect (every PXE API call is then logged).
+pub fn debug_log() -> bool {
+    DEBUG.load(Ordering::Relaxed)
+}
 
 /// Where the core was loaded (to turn an EIP into an offset in the ELF file).
 pub fn core_base() -> u32 {
@@ -65,14 +69,19 @@ extern "C" fn core_entry(info: *const BootInfo) -> ! {
     realmode::init(info.rm_call);
     banner(&info);
     let tsc = time::calibrate();
-    let mut disk = disk::BootDisk::new(&info);
-    let settings = config::load(&mut disk);
+    let mut bios = Bios::new(&info, tsc);
+    let settings = softpxe_boot::load_settings(&mut bios);
+    DEBUG.store(
+        settings.log() == softpxe_settings::LogLevel::Debug,
+        Ordering::Relaxed,
+    );
     if let Some(fault) = settings.test_fault {
         idt::raise(fault);
     }
-    let mut hal = hal::BiosHal::new();
-    if let Some(mut chosen) = nicsel::choose(&mut hal, &settings) {
-        network_boot(&info, &settings, &mut hal, &mut chosen, tsc);
+    if let Some(mut chosen) = softpxe_boot::choose_nic(&mut bios, &settings) {
+        if let Some(booted) = softpxe_boot::network_boot(&mut bios, &settings, &mut chosen) {
+            start_nbp(&info, &mut bios, &mut chosen, booted);
+        }
     }
     // Hand the base memory back and let the BIOS try the next boot device.
     // SAFETY: 40:13 is the BIOS data area's base memory size in KiB; the prefix lowered it by
@@ -96,108 +105,31 @@ pub fn finish(info: &BootInfo, ctx: &mut pxeapi::ApiContext<'_>, ax: u16) -> ! {
     next_boot_device()
 }
 
-/// Opens the NIC, runs the PXE conversation, starts the NBP; returns when there is nothing more
-/// to do here (the NBP returned, local boot was chosen, or the boot failed and no key was
-/// pressed to retry). The NIC is closed on every way out.
-#[inline(never)]
-fn network_boot(
-    info: &BootInfo,
-    settings: &softpxe_settings::Settings,
-    hal: &mut hal::BiosHal,
-    chosen: &mut nicsel::Chosen,
-    tsc: u32,
-) {
-    let nbp_limit = u32::from(info.resident_segment) << 4;
-    loop {
-        if !nicsel::open(hal, chosen) {
-            return;
-        }
-        let m = chosen.nic.mac();
-        match chosen.at {
-            nicsel::Location::Pci(pci) => println!(
-                "CLIENT MAC ADDR: {:02X} {:02X} {:02X} {:02X} {:02X} {:02X}  ({} at {}, {:04x}:{:04x}; TSC {} MHz)",
-                m[0], m[1], m[2], m[3], m[4], m[5], chosen.name, pci, chosen.vendor, chosen.device, tsc
-            ),
-            at => println!(
-                "CLIENT MAC ADDR: {:02X} {:02X} {:02X} {:02X} {:02X} {:02X}  ({} at {}; TSC {} MHz)",
-                m[0], m[1], m[2], m[3], m[4], m[5], chosen.name, at, tsc
-            ),
-        }
-        let decision = {
-            let mut link = link::Link::new(hal, &mut chosen.nic);
-            netboot::run(&mut link, settings, nbp_limit)
-        };
-        match decision {
-            Ok(netboot::Decision::Nbp {
-                size,
-                ip,
-                mask,
-                gateway,
-            }) => {
-                start_nbp(
-                    info,
-                    settings,
-                    hal,
-                    chosen,
-                    size,
-                    (ip, mask, gateway),
-                    nbp_limit,
-                );
-                return;
-            }
-            Ok(netboot::Decision::Local) => {
-                chosen.nic.close(hal);
-                return;
-            }
-            Err(netboot::Failed) => {
-                chosen.nic.close(hal);
-                println!("softpxe: press a key within 5 s to try again");
-                if keyboard::wait(5000).is_none() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
 /// Starts the NBP with the PXE API open to it: ES:BX = PXENV+, !PXE at SS:SP+4 (PXE 2.1
-/// §4.4.5). The NIC stays open for the NBP's UNDI/TFTP/UDP calls. Returns when the NBP returns.
+/// §4.4.5). The NIC stays open for the NBP's UNDI/TFTP/UDP calls; the PXE stack takes over the
+/// boot flow's interface and cached packets. Returns when the NBP returns.
 #[inline(never)]
 fn start_nbp(
     info: &BootInfo,
-    settings: &softpxe_settings::Settings,
-    hal: &mut hal::BiosHal,
-    chosen: &mut nicsel::Chosen,
-    size: u32,
-    (ip, mask, gateway): (
-        core::net::Ipv4Addr,
-        Option<core::net::Ipv4Addr>,
-        Option<core::net::Ipv4Addr>,
-    ),
-    nbp_limit: u32,
+    bios: &mut Bios,
+    chosen: &mut softpxe_boot::Chosen,
+    booted: softpxe_boot::Booted,
 ) {
     let mac = chosen.nic.mac();
     let mut cfg = softpxe_pxe::PxeConfig::new(pxeapi::scratch(info));
-    cfg.tftp = netboot::tftp_config(settings);
-    cfg.nbp_load = netboot::NBP_BASE;
-    cfg.nbp_limit = nbp_limit - netboot::NBP_BASE;
+    cfg.tftp = booted.tftp;
+    cfg.nbp_load = NBP_BASE;
+    cfg.nbp_limit = bios.nbp_limit - NBP_BASE;
     let Some(stack) = pxeapi::new_stack(cfg, mac) else {
         println!(
             "softpxe: the PXE API's scratch area is out of reach; starting the NBP without it"
         );
-        chosen.nic.close(hal);
+        chosen.nic.close(&mut bios.hal);
         return;
     };
-    stack.configure(ip, mask, gateway);
-    stack.count_traffic(
-        link::TX_FRAMES.load(core::sync::atomic::Ordering::Relaxed),
-        link::RX_FRAMES.load(core::sync::atomic::Ordering::Relaxed),
-    );
-    let mut platform = pxeapi::BiosPlatform::new(hal, chosen, pxeapi::Guard::new(info));
-    let cached = cached::cached();
-    for i in 0..3 {
-        stack.set_cached(&mut platform, i, &cached.packets[i][..cached.lens[i]]);
-    }
+    let mut platform = pxeapi::BiosPlatform::new(&mut bios.hal, chosen, pxeapi::Guard::new(info));
+    stack.adopt(&mut platform, booted.handoff);
+    let size = booted.size;
     let mut ctx = pxeapi::ApiContext {
         stack,
         platform,
@@ -214,7 +146,7 @@ fn start_nbp(
         { bang.offset }
     );
     stackguard::check("NBP start");
-    if netboot::debug_log() {
+    if debug_log() {
         println!(
             "softpxe: core stack used so far: {} bytes",
             stackguard::high_water()
@@ -228,7 +160,7 @@ fn start_nbp(
         ..RmRegs::default()
     };
     let bang_far = (u32::from(bs) << 16) | u32::from(bo);
-    realmode::far_call(0, netboot::NBP_BASE as u16, bang_far, &mut r);
+    realmode::far_call(0, NBP_BASE as u16, bang_far, &mut r);
     nbp_returned(info, &mut ctx, r.eax as u16);
 }
 

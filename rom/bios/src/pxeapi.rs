@@ -5,12 +5,12 @@
 //! protected mode and call [`core_api`], which runs `softpxe_pxe::dispatch`.
 use crate::bootinfo::BootInfo;
 use crate::hal::BiosHal;
-use crate::nicsel::{Chosen, Location};
 use crate::realmode::{self, RmRegs};
 use crate::{println, time};
 use core::cell::UnsafeCell;
 use core::mem::{offset_of, size_of};
 use core::sync::atomic::{AtomicPtr, Ordering};
+use softpxe_boot::{Chosen, Location};
 use softpxe_drivers::{pci, Hal, Nic, RxFilter};
 use softpxe_net::Instant;
 use softpxe_pxe::abi::{self, Segment, StructConfig};
@@ -47,6 +47,10 @@ const _: () = {
     assert!(offset_of!(ResData, old_int1a) == 24);
     assert!(offset_of!(ResData, nbp_ss) == 32);
     assert!(size_of::<ResData>() == 44);
+    // the resident part's reserved places and the scratch area (layout.rs, asm/prefix.s)
+    assert!(size_of::<abi::PxenvPlus>() == crate::layout::PXENV_SIZE as usize);
+    assert!(size_of::<abi::BangPxe>() == crate::layout::BANG_SIZE as usize);
+    assert!(crate::layout::SCRATCH_SIZE as usize >= softpxe_pxe::SCRATCH_SIZE);
 };
 
 /// Everything a PXE call needs, alive while the NBP runs (it lives in `network_boot`'s frame,
@@ -342,18 +346,18 @@ pub fn install(ctx: &mut ApiContext<'_>) -> (SegOff16, SegOff16) {
     let res = res_phys(info) as usize;
     let pxenv = abi::pxenv_plus(&cfg);
     let bang = abi::bang_pxe(&cfg);
-    // SAFETY: both structures have their reserved places in the resident part (44 and 88
-    // bytes at `pxenv_struct` / `bang_struct`, asm/prefix.s).
+    // SAFETY: both structures have their reserved places in the resident part (PXENV_SIZE and
+    // BANG_SIZE bytes at `pxenv_struct` / `bang_struct`, asm/prefix.s; sizes asserted above).
     unsafe {
         core::ptr::copy_nonoverlapping(
             pxenv.as_bytes().as_ptr(),
             (res + usize::from(info.pxenv_struct)) as *mut u8,
-            44,
+            size_of::<abi::PxenvPlus>(),
         );
         core::ptr::copy_nonoverlapping(
             bang.as_bytes().as_ptr(),
             (res + usize::from(info.bang_struct)) as *mut u8,
-            88,
+            size_of::<abi::BangPxe>(),
         );
     }
     let rd = res_data(info);
@@ -473,6 +477,6 @@ extern "C" fn core_api(rd: *mut ResData) {
 
 impl ApiContext<'_> {
     fn stack_log(&self) -> bool {
-        crate::netboot::debug_log()
+        crate::debug_log()
     }
 }

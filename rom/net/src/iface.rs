@@ -174,6 +174,16 @@ impl Interface {
         self.ip
     }
 
+    /// Our subnet mask, if known.
+    pub fn mask(&self) -> Option<Ipv4Addr> {
+        self.mask
+    }
+
+    /// Our gateway, if known.
+    pub fn gateway(&self) -> Option<Ipv4Addr> {
+        self.gateway
+    }
+
     /// The last next hop that did not answer ARP, if any.
     pub fn unreachable(&self) -> Option<Ipv4Addr> {
         self.unreachable
@@ -467,7 +477,7 @@ impl Interface {
             hop_limit: TTL,
         };
         let len = UDP_HEADERS + payload.len();
-        if len > 1514 {
+        if len > crate::MAX_FRAME {
             return None;
         }
         let buf = frame.get_mut(..len)?;

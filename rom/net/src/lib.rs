@@ -24,6 +24,10 @@ pub mod tftp;
 pub use core::net::Ipv4Addr;
 pub use smoltcp::wire::EthernetAddress as MacAddr;
 
+/// Longest Ethernet frame without FCS (no 802.1Q tag): 14 + 1500. The one frame-size constant of
+/// the interface, the boot flow's frame buffers and the PXE stack's.
+pub const MAX_FRAME: usize = 1514;
+
 /// A point in time, in milliseconds since an arbitrary epoch chosen by the caller.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(pub u64);

@@ -12,6 +12,7 @@
 pub mod abi;
 mod dispatch;
 pub mod fuzz_targets;
+mod handoff;
 pub mod mem;
 mod platform;
 mod preboot;
@@ -23,6 +24,7 @@ mod undi;
 
 pub use abi::{Opcode, SegOff16, Status};
 pub use dispatch::{dispatch, dispatch_nested, is_known, Action, Outcome};
+pub use handoff::{Cached, Handoff};
 pub use mem::Memory;
 pub use platform::{IsaIds, IsrShared, NicInfo, NicOpen, PciIds, Platform};
 pub use queue::TFTP_RING;

@@ -32,7 +32,10 @@ pub(crate) fn get_cached_info(s: &mut PxeStack, p: &mut dyn Platform, at: SegOff
             return Status::SUCCESS.into();
         }
         let n = usize::from(b.BufferSize).min(BOOTPLAYER_SIZE);
-        if !write_at(p, b.Buffer, &s.cached[index][..n]) {
+        let Some(packet) = s.cached.get(index) else {
+            return Status::FAILURE.into();
+        };
+        if !write_at(p, b.Buffer, &packet[..n]) {
             return Status::FAILURE.into();
         }
         b.BufferSize = n as u16;

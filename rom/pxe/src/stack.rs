@@ -3,6 +3,7 @@
 //! that feeds them. The firmware owns one [`PxeStack`] and passes it to [`crate::dispatch`].
 
 use crate::abi::{SegOff16, BOOTPLAYER_SIZE};
+use crate::handoff::{Cached, Handoff};
 use crate::mem::{write_at, Memory};
 use crate::platform::Platform;
 use crate::queue::{Queue, Ring};
@@ -12,8 +13,7 @@ use softpxe_net::iface::{Event, Interface, SendResult};
 use softpxe_net::tftp::TftpConfig;
 use softpxe_net::{Instant, Ipv4Addr, MacAddr, Transmit, UdpMeta};
 
-/// Longest Ethernet frame without FCS.
-pub const MAX_FRAME: usize = 1514;
+pub use softpxe_net::MAX_FRAME;
 /// Longest UDP payload in one frame.
 pub const MAX_UDP: usize = 1472;
 /// Frames a single poll takes from the NIC.
@@ -89,9 +89,11 @@ pub struct PxeStack {
     pub(crate) iface: Interface,
     pub(crate) perm_mac: [u8; 6],
     pub(crate) station: [u8; 6],
+    /// The configured mask and gateway (the interface's gateway may differ for a moment: a
+    /// UDP_WRITE or TFTP_OPEN naming its own gateway).
     pub(crate) mask: Option<Ipv4Addr>,
     pub(crate) gateway: Option<Ipv4Addr>,
-    pub(crate) cached: [[u8; BOOTPLAYER_SIZE]; 3],
+    pub(crate) cached: Cached,
     /// NIC opened by us (for TFTP/UDP) or by UNDI_OPEN.
     pub(crate) nic_open: bool,
     /// UNDI_OPEN mode: received frames go to UNDI_ISR, not to our IP stack.
@@ -139,7 +141,7 @@ impl PxeStack {
             station: mac,
             mask: None,
             gateway: None,
-            cached: [[0; BOOTPLAYER_SIZE]; 3],
+            cached: Cached::new(),
             nic_open: true,
             raw: false,
             filter: crate::abi::filter::DIRECTED | crate::abi::filter::BRDCST,
@@ -182,14 +184,40 @@ impl PxeStack {
         index: usize,
         packet: &[u8],
     ) -> bool {
-        let Some(slot) = self.cached.get_mut(index) else {
+        if !self.cached.set(index, packet) {
             return false;
-        };
-        let n = packet.len().min(BOOTPLAYER_SIZE);
-        slot.fill(0);
-        slot[..n].copy_from_slice(&packet[..n]);
-        let at = self.scratch_at(SCRATCH_CACHED[index]);
-        write_at(mem, at, &self.cached[index])
+        }
+        self.write_cached(mem, index)
+    }
+
+    /// Writes the persistent BOOTPLAYER copy of cached packet `index` to the scratch area.
+    fn write_cached<M: Memory + ?Sized>(&self, mem: &mut M, index: usize) -> bool {
+        match (self.cached.get(index), SCRATCH_CACHED.get(index)) {
+            (Some(packet), Some(&off)) => write_at(mem, self.scratch_at(off), packet),
+            _ => false,
+        }
+    }
+
+    /// Takes over the boot flow's network state: its interface (addresses, ARP cache) as it is,
+    /// its frame counts, and its cached DHCP packets (whose BOOTPLAYER copies are written to
+    /// the scratch area). `false` if the scratch area could not be written.
+    pub fn adopt<M: Memory + ?Sized>(&mut self, mem: &mut M, handoff: Handoff) -> bool {
+        let Handoff {
+            iface,
+            frames_sent,
+            frames_received,
+            cached,
+        } = handoff;
+        self.mask = ip_opt(iface.mask());
+        self.gateway = ip_opt(iface.gateway());
+        self.iface = iface;
+        // an unspecified mask or gateway from the lease means none (the ARP cache stays)
+        let ip = self.iface.ip();
+        self.iface.configure(ip, self.mask, self.gateway);
+        self.station = self.iface.mac().0;
+        self.count_traffic(frames_sent, frames_received);
+        self.cached = cached;
+        (0..3).all(|i| self.write_cached(mem, i))
     }
 
     /// Take the cached packets and the address configuration from a finished DHCP client.

@@ -141,3 +141,44 @@ fn unload_stack_stops_the_base_code_and_keeps_undi() {
         assert_eq!(o.status, S::SUCCESS, "{op:?}");
     }
 }
+
+/// The boot flow's interface is taken over as it is: addresses, ARP cache, frame counts and the
+/// cached packets (their scratch copies written), nothing rebuilt.
+#[test]
+fn adopt_takes_the_boot_flows_interface_and_packets() {
+    use softpxe_net::iface::Interface;
+    use softpxe_net::{Instant, Ipv4Addr, MacAddr};
+    let mut s = Box::new(softpxe_pxe::PxeStack::new(config(), OUR_MAC).unwrap());
+    let mut f = Fake::new();
+    let mut iface = Interface::new(MacAddr(OUR_MAC));
+    let gw = Ipv4Addr::new(10, 0, 0, 254);
+    iface.configure(OUR_IP, Some(Ipv4Addr::new(255, 255, 255, 0)), Some(gw));
+    let gw_mac = MacAddr([2, 0, 0, 0, 0, 0xfe]);
+    iface.learn(Instant::from_millis(0), gw, gw_mac);
+    let mut cached = softpxe_pxe::Cached::new();
+    let ack = pattern(400);
+    assert!(cached.set(1, &ack));
+    let handoff = softpxe_pxe::Handoff {
+        iface,
+        frames_sent: 7,
+        frames_received: 9,
+        cached,
+    };
+    assert!(s.adopt(&mut f, handoff));
+    assert_eq!(s.ip(), OUR_IP);
+    let st = s.stats();
+    assert_eq!((st.xmt_good, st.rcv_good), (7, 9));
+    // GET_CACHED_INFO type 2 answers with the handed-over ACK, zero-padded
+    let (out, b) = gci(&mut s, &mut f, 2, 0, SegOff16::new(0, 0));
+    assert_eq!(out.status, S::SUCCESS);
+    let copy = f.get(b.Buffer, BOOTPLAYER_SIZE);
+    assert_eq!(&copy[..400], &ack[..]);
+    assert!(copy[400..].iter().all(|&x| x == 0));
+    assert_eq!(
+        f.get(
+            SegOff16::new(SCRATCH.segment, SCRATCH.offset + SCRATCH_CACHED[1]),
+            400
+        ),
+        ack
+    );
+}

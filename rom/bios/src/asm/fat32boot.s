@@ -23,7 +23,6 @@ _start:
         .set    BPB_ROOT_CLUSTER, 0x2c
         .set    BPB_DRIVE, 0x40
         .set    STAGE2_SECTOR, 2
-        .set    SYS_SEG, 0x1000
         .set    SYS_LIMIT_SEG, 0x9000
         .set    DIRBUF, 0x8000
         .set    FATBUF, 0x8200
@@ -140,7 +139,7 @@ found:
         movw    20(%di), %ax            # first cluster, high half
         shll    $16, %eax
         movw    26(%di), %ax            # and low half
-        pushw   $SYS_SEG
+        pushw   $SYS_LOAD_SEG
         popw    %es
 load:
         cmpl    $0x0ffffff8, %eax
@@ -164,7 +163,7 @@ load:
         jmp     load
 done:
         movb    BPB_DRIVE(%bp), %dl
-        ljmp    $SYS_SEG, $0
+        ljmp    $SYS_LOAD_SEG, $0
 
 # eax = cluster -> eax = its first sector (partition-relative)
 cluster_lba:

@@ -45,7 +45,6 @@ bpb_drive:              .byte 0
         .set    BPB_HIDDEN, 0x1c
         .set    BPB_TOTAL32, 0x20
         .set    BPB_DRIVE, 0x24
-        .set    SYS_SEG, 0x1000         # where SOFTPXE.SYS goes (phys 0x10000)
         .set    SYS_LIMIT_SEG, 0x9000   # stop before 0x90000: EBDA and our stack live above
         .set    BUF, 0x7e00             # one 1 KiB buffer: root dir sector or two FAT sectors
         # Fields are reached as offsets from bp = 7C00h (8-bit displacements keep us in 512
@@ -121,7 +120,7 @@ no_file:
 
 found:
         movw    26(%di), %ax            # first cluster (any size above 448 KiB is refused below)
-        pushw   $SYS_SEG
+        pushw   $SYS_LOAD_SEG
         popw    %es
 load_cluster:
         cmpw    $2, %ax
@@ -147,7 +146,7 @@ load_cluster:
         cmpw    $EOC_MIN, %ax
         jb      load_cluster
         movb    BPB_DRIVE(%bp), %dl
-        ljmp    $SYS_SEG, $0
+        ljmp    $SYS_LOAD_SEG, $0
 
 # ax = cluster -> ax = next cluster in the chain
 next_cluster:

@@ -28,8 +28,8 @@ hdr_stack_top:  .long __stack_top
         softpxe_version                 # macro from build.rs: .ascii "x.y.z"
         .org    96
 
-        .set    SYS_PHYS_SEG, 0x1000    # the boot record's contract (src/asm/fatboot.s)
-        .set    E820_MAX, 32
+        # SYS_LOAD_SEG, E820_MAX, BI_* (BootInfo offsets), PXENV_SIZE, BANG_SIZE, SCRATCH_SIZE and
+        # NBP_STACK_SIZE come from layout.s, generated from src/layout.rs
         .set    SEL_CODE32, 0x08
         .set    SEL_DATA32, 0x10
         .set    SEL_CODE16, 0x18
@@ -64,31 +64,6 @@ hdr_stack_top:  .long __stack_top
         movw    %ax, %ss
         .endm
 
-        # BootInfo field offsets (src/bootinfo.rs)
-        .set    BI_DRIVE, 6
-        .set    BI_A20, 7
-        .set    BI_MEMSRC, 8
-        .set    BI_E820N, 9
-        .set    BI_BASE_BEFORE, 10
-        .set    BI_BASE_AFTER, 12
-        .set    BI_RES_SEG, 14
-        .set    BI_RES_SIZE, 16
-        .set    BI_RM_CALL, 20
-        .set    BI_IMAGE_PHYS, 24
-        .set    BI_CORE_PHYS, 28
-        .set    BI_CORE_SIZE, 32
-        .set    BI_BPB, 36
-        .set    BI_SCRATCH_OFF, 100
-        .set    BI_SCRATCH_SIZE, 102
-        .set    BI_E820, 104
-        .set    BI_PXENV_ENTRY, BI_E820 + E820_MAX * 24
-        .set    BI_BANG_ENTRY, BI_PXENV_ENTRY + 2
-        .set    BI_INT1A, BI_PXENV_ENTRY + 4
-        .set    BI_INT15, BI_PXENV_ENTRY + 6
-        .set    BI_RES_DATA, BI_PXENV_ENTRY + 8
-        .set    BI_PXENV_STRUCT, BI_PXENV_ENTRY + 10
-        .set    BI_BANG_STRUCT, BI_PXENV_ENTRY + 12
-        .set    BI_SIZE, BI_PXENV_ENTRY + 16
 
         .balign 8
 bootinfo:
@@ -383,8 +358,6 @@ place_core:
         # Not copied, only reserved behind the resident part: the NBP's stack and the PXE API's
         # scratch buffers (cached DHCP packets, the UNDI receive buffer), both reachable from
         # real mode. Offsets are in the resident segment.
-        .set    NBP_STACK_SIZE, 3072
-        .set    SCRATCH_SIZE, 5376          # softpxe_pxe::SCRATCH_SIZE (5294), checked by the core
         .set    NBP_STACK_TOP, ((RES_SIZE + 15) & ~15) + NBP_STACK_SIZE
         .set    SCRATCH_OFF, NBP_STACK_TOP
         .set    RES_TOTAL, SCRATCH_OFF + SCRATCH_SIZE
@@ -899,10 +872,10 @@ trim_entry:
 # PXENV+ (44 bytes) and !PXE (88 bytes), filled in by the core before the NBP starts.
         .balign 16
 pxenv_struct:
-        .fill   44, 1, 0
+        .fill   PXENV_SIZE, 1, 0
         .balign 16
 bang_struct:
-        .fill   88, 1, 0
+        .fill   BANG_SIZE, 1, 0
 
         .balign 4
 rm_stack:

@@ -3,6 +3,7 @@
 #![no_main]
 
 core::arch::global_asm!(
+    include_str!(concat!(env!("OUT_DIR"), "/layout.s")),
     include_str!("../asm/readsector.s"),
     ".set FAT16, 0",
     ".set LBA, 0",

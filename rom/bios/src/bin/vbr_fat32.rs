@@ -4,6 +4,7 @@
 #![no_main]
 
 core::arch::global_asm!(
+    include_str!(concat!(env!("OUT_DIR"), "/layout.s")),
     include_str!("../asm/readsector.s"),
     include_str!("../asm/fat32boot.s"),
     options(att_syntax, raw)

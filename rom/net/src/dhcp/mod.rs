@@ -15,6 +15,7 @@ mod request;
 mod result;
 
 pub use client::{DhcpClient, MenuView};
+pub use request::{static_ack, StaticLease};
 pub use result::{
     Boot, ChoiceReason, DhcpError, Event, Lease, OfferKind, Outcome, ServerAddr, Source, State,
     Warning, Warnings, MAX_DNS_SERVERS,

@@ -62,3 +62,45 @@ impl DhcpClient {
         b.finish()
     }
 }
+
+/// What a made-up DHCPACK for a static address says ([`static_ack`]).
+#[derive(Clone, Copy, Debug)]
+pub struct StaticLease<'a> {
+    /// Our MAC (chaddr).
+    pub mac: [u8; 6],
+    /// Our address (yiaddr).
+    pub ip: Ipv4Addr,
+    /// Subnet mask (option 1).
+    pub mask: Option<Ipv4Addr>,
+    /// Gateway (option 3).
+    pub gateway: Option<Ipv4Addr>,
+    /// DNS server (option 6).
+    pub dns: Option<Ipv4Addr>,
+    /// The TFTP server (siaddr and option 54).
+    pub server: Ipv4Addr,
+    /// The boot file (the `file` field).
+    pub file: &'a [u8],
+}
+
+/// A DHCPACK made up from a static configuration, as iPXE does: with a static address there is
+/// no DHCP conversation, but NBPs still ask GET_CACHED_INFO for their address, server and file.
+/// Options 53 (ACK), 54, 1, 3, 6 (those set) and 60 `PXEClient`. Returns its length in `buf`.
+pub fn static_ack(buf: &mut [u8], l: &StaticLease<'_>) -> Result<usize, packet::Error> {
+    let mut b = Builder::new(buf, packet::OP_REPLY, 0, l.mac)?;
+    b.yiaddr(l.ip)
+        .siaddr(l.server)
+        .file(l.file)
+        .option(code::MESSAGE_TYPE, &[msg::ACK])
+        .option(code::SERVER_ID, &l.server.octets());
+    for (c, v) in [
+        (code::SUBNET_MASK, l.mask),
+        (code::ROUTER, l.gateway),
+        (code::DNS, l.dns),
+    ] {
+        if let Some(a) = v {
+            b.option(c, &a.octets());
+        }
+    }
+    b.option(code::VENDOR_CLASS, b"PXEClient");
+    b.finish()
+}

@@ -1,9 +1,10 @@
 //! Choosing the NIC: list every PCI function, then take the first one a driver supports (or the
 //! one `nic =` in SOFTPXE.CFG names) and bring it up. ISA cards are used only when `isa =` asks:
 //! a named card (`isa = ne2000:0x300:9`) is tried before PCI, `isa = auto` probes the classic
-//! ports only when no PCI card could be taken. Without `isa` no ISA port is touched.
-use crate::hal::BiosHal;
-use crate::println;
+//! ports only when no PCI card could be taken. Without `isa` no ISA port is touched. The PCI
+//! list comes from [`Platform::pci_functions`].
+use crate::console::sayln;
+use crate::Platform;
 use core::fmt;
 use softpxe_drivers::ne2000::isa::looks_like_8390;
 use softpxe_drivers::ne2000::IsaCard;
@@ -31,15 +32,22 @@ impl fmt::Display for Location {
     }
 }
 
-/// The NIC softpxe drives.
-pub struct Chosen {
-    pub nic: AnyNic,
+/// The NIC softpxe drives (an [`AnyNic`] on the firmware; tests use their own [`Nic`]).
+pub struct Chosen<N = AnyNic> {
+    /// The driver.
+    pub nic: N,
+    /// Where the card sits.
     pub at: Location,
-    /// PCI vendor and device (0 for an ISA card).
+    /// PCI vendor (0 for an ISA card).
     pub vendor: u16,
+    /// PCI device (0 for an ISA card).
     pub device: u16,
+    /// The driver's name.
     pub name: &'static str,
 }
+
+/// PCI functions listed at most (a PC has a few dozen).
+const MAX_FUNCTIONS: usize = 256;
 
 fn wanted(sel: &NicSelect, addr: PciAddress, vendor: u16, device: u16) -> bool {
     match *sel {
@@ -57,16 +65,17 @@ fn wanted(sel: &NicSelect, addr: PciAddress, vendor: u16, device: u16) -> bool {
 }
 
 /// Takes the ISA board `card` after the least intrusive check; None after saying why.
-fn try_isa(hal: &mut BiosHal, driver: &str, card: IsaCard) -> Option<Chosen> {
+fn try_isa<P: Platform>(p: &mut P, driver: &str, card: IsaCard) -> Option<Chosen> {
     let at = Location::Isa(card);
-    if !looks_like_8390(hal, card.port) {
-        println!(
+    if !looks_like_8390(p.hal(), card.port) {
+        sayln!(
+            p,
             "PXE-E61: no {driver} answers at {at}. Check `isa` in SOFTPXE.CFG against the card's \
              jumpers or setup program."
         );
         return None;
     }
-    match probe_isa(hal, driver, card) {
+    match probe_isa(p.hal(), driver, card) {
         Ok(Some(nic)) => Some(Chosen {
             name: nic.driver_name(),
             nic,
@@ -76,22 +85,24 @@ fn try_isa(hal: &mut BiosHal, driver: &str, card: IsaCard) -> Option<Chosen> {
         }),
         Ok(None) => None,
         Err(e) => {
-            println!("PXE-E61: the {driver} at {at} could not be taken: {e}");
+            sayln!(p, "PXE-E61: the {driver} at {at} could not be taken: {e}");
             None
         }
     }
 }
 
-/// Prints the PCI list and returns the NIC to use, or None after saying why.
-pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
+/// Prints the PCI list and returns the NIC to use, or None after saying why (PXE-E61: no
+/// network controller or it could not be taken; PXE-EC5: none with a driver, or none matches
+/// `nic`).
+pub fn choose_nic<P: Platform>(p: &mut P, settings: &Settings) -> Option<Chosen> {
     let sel = settings.nic();
-    let mut total = 0;
     let mut nics = 0;
     let mut candidates: [Option<(PciAddress, u16, u16)>; 16] = [None; 16];
-    pci::scan(hal, |hal, addr| {
-        total += 1;
-        let (vendor, device) = pci::vendor_device(hal, addr);
-        let (class, sub, _) = pci::class(hal, addr);
+    let mut list = [PciAddress::new(0, 0, 0); MAX_FUNCTIONS];
+    let total = p.pci_functions(&mut list);
+    for &addr in &list[..total.min(MAX_FUNCTIONS)] {
+        let (vendor, device) = pci::vendor_device(p.hal(), addr);
+        let (class, sub, _) = pci::class(p.hal(), addr);
         let mark = if class == 0x02 {
             nics += 1;
             match find_driver(vendor, device) {
@@ -107,11 +118,17 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
             ""
         };
         let sep = if mark.is_empty() { "" } else { "  " };
-        println!("PCI {addr} {vendor:04x}:{device:04x} class {class:02x}{sub:02x}{sep}{mark}");
-    });
-    println!("softpxe: PCI scan found {total} functions, {nics} network controller(s)");
+        sayln!(
+            p,
+            "PCI {addr} {vendor:04x}:{device:04x} class {class:02x}{sub:02x}{sep}{mark}"
+        );
+    }
+    sayln!(
+        p,
+        "softpxe: PCI scan found {total} functions, {nics} network controller(s)"
+    );
     if let Some(IsaSelect::Card { driver, port, irq }) = settings.isa {
-        return try_isa(hal, driver.as_str(), IsaCard::new(port, irq));
+        return try_isa(p, driver.as_str(), IsaCard::new(port, irq));
     }
     let mut any = false;
     for &(addr, vendor, device) in candidates.iter().flatten() {
@@ -119,7 +136,7 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
         if !wanted(&sel, addr, vendor, device) {
             continue;
         }
-        match probe(hal, addr) {
+        match probe(p.hal(), addr) {
             Ok(Some(nic)) => {
                 let name = nic.driver_name();
                 return Some(Chosen {
@@ -132,27 +149,33 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
             }
             Ok(None) => {}
             Err(e) => {
-                println!("softpxe: {addr} {vendor:04x}:{device:04x}: {e}; trying the next card")
+                sayln!(
+                    p,
+                    "softpxe: {addr} {vendor:04x}:{device:04x}: {e}; trying the next card"
+                )
             }
         }
     }
     if settings.isa == Some(IsaSelect::Auto) {
-        match find_isa(hal) {
+        match find_isa(p.hal()) {
             Some((driver, card)) => {
-                println!(
+                sayln!(
+                    p,
                     "softpxe: isa = auto: an {driver} answers at ISA {:#x}",
                     card.port
                 );
-                return try_isa(hal, driver, card);
+                return try_isa(p, driver, card);
             }
-            None => println!(
+            None => sayln!(
+                p,
                 "softpxe: isa = auto: no ISA network card at the classic ports (0x300, 0x280, \
                  0x320, 0x340)"
             ),
         }
     }
     if nics == 0 {
-        println!(
+        sayln!(
+            p,
             "PXE-E61: no network controller found on the PCI bus. Check that the network card is \
              seated and enabled in the BIOS setup{}",
             if settings.isa.is_none() {
@@ -162,28 +185,32 @@ pub fn choose(hal: &mut BiosHal, settings: &Settings) -> Option<Chosen> {
             }
         );
     } else if !any {
-        println!(
+        sayln!(
+            p,
             "PXE-EC5: none of the network controllers has a softpxe driver (see `softpxe nics` \
              for the supported cards)."
         );
     } else if sel != NicSelect::Auto {
-        println!(
+        sayln!(
+            p,
             "PXE-EC5: no supported network card matches `nic` in SOFTPXE.CFG; check that setting."
         );
     } else {
-        println!("PXE-EC5: no supported network card could be started.");
+        sayln!(p, "PXE-EC5: no supported network card could be started.");
     }
     None
 }
 
 /// Opens the card; false after printing why.
-pub fn open(hal: &mut BiosHal, c: &mut Chosen) -> bool {
-    match c.nic.open(hal) {
+pub(crate) fn open<P: Platform, N: Nic>(p: &mut P, c: &mut Chosen<N>) -> bool {
+    match c.nic.open(p.hal()) {
         Ok(()) => true,
         Err(e) => {
-            println!(
+            sayln!(
+                p,
                 "PXE-E61: the {} at {} could not be started: {e}",
-                c.name, c.at
+                c.name,
+                c.at
             );
             false
         }

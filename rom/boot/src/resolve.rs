@@ -1,22 +1,17 @@
-//! Boot server host names on the BIOS core: which TFTP server to use when DHCP option 66 or
+//! Boot server host names: which TFTP server to use when DHCP option 66 or
 //! `next_server` in SOFTPXE.CFG is a name, resolved with `softpxe_net::dns` through the `dns`
 //! setting and the DHCP option 6 servers, with option 15 as the search domain. See
 //! `docs/netboot.md` ("Which server and file").
-use crate::keyboard;
-use crate::link::Link;
-use crate::netboot::{source_name, Failed};
-use crate::time;
-use crate::{print, println};
+use crate::console::{say, sayln};
+use crate::conversation::source_name;
+use crate::link::{Link, Received};
+use crate::{now, Failed, Key, Platform};
 use core::net::Ipv4Addr;
+use softpxe_drivers::Nic;
 use softpxe_net::dhcp::packet::Packet;
 use softpxe_net::dhcp::{Outcome, ServerAddr};
 use softpxe_net::dns::{DnsError, DnsEvent, Resolver, MAX_SERVERS};
-use softpxe_net::{Instant, UdpMeta};
 use softpxe_settings::{Host, Settings};
-
-fn now() -> Instant {
-    Instant::from_millis(time::now_us() / 1000)
-}
 
 /// The DNS servers to ask: the `dns` setting first, then option 6 of the lease.
 fn dns_servers(settings: &Settings, lease: impl Iterator<Item = Ipv4Addr>) -> DnsServers {
@@ -64,52 +59,57 @@ impl core::fmt::Display for List<'_> {
 
 /// Resolves `name` through `servers` (search domain `domain`), with progress lines. On
 /// failure, the servers' answers have been printed; `Err(Failed)`: cancelled with Esc.
-pub fn resolve(
-    link: &mut Link<'_>,
+fn resolve<P: Platform, N: Nic>(
+    p: &mut P,
+    link: &mut Link<'_, N>,
     name: &[u8],
     servers: &[Ipv4Addr],
     domain: &[u8],
 ) -> Result<Result<Ipv4Addr, DnsError>, Failed> {
     let mac = link.iface.mac().0;
-    let tsc = time::rdtsc();
-    let seed =
-        (tsc as u32) ^ ((tsc >> 32) as u32) ^ u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]);
-    let mut r = Resolver::new(now(), name, servers, domain, seed);
+    let seed = p.entropy() ^ u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]);
+    let mut r = Resolver::new(now(p), name, servers, domain, seed);
     if let Some(done) = r.result() {
         return Ok(done);
     }
-    print!("DNS: {} via {}", r.qname(), List(r.servers()));
+    say!(p, "DNS: {} via {}", r.qname(), List(r.servers()));
     let mut buf = [0u8; 512];
     let mut last_key_check = 0u64;
     loop {
-        let t = now();
+        let t = now(p);
         while let Some(tx) = r.poll(t, &mut buf) {
-            link.send(t, &tx, &buf);
+            link.send(p, t, &tx, &buf);
         }
-        link.poll(t);
-        while link.receive(t, &mut |meta: &UdpMeta, payload: &[u8]| {
-            r.handle(t, meta, payload);
-        }) {}
+        link.poll(p, t);
+        loop {
+            match link.receive(p, t) {
+                Received::Nothing => break,
+                Received::Udp(meta, payload) => {
+                    r.handle(t, &meta, payload);
+                }
+                Received::Frame => {}
+            }
+        }
         while let Some(ev) = r.pop_event() {
             match ev {
                 DnsEvent::Query { attempt: 0, .. } => {}
-                DnsEvent::Query { .. } => print!("."),
-                DnsEvent::ServerFailed { server, why } => print!("\nDNS: {server}: {why}"),
-                DnsEvent::Alias | DnsEvent::Qualified => print!("\nDNS: asking for {}", r.qname()),
+                DnsEvent::Query { .. } => say!(p, "."),
+                DnsEvent::ServerFailed { server, why } => say!(p, "\nDNS: {server}: {why}"),
+                DnsEvent::Alias | DnsEvent::Qualified => say!(p, "\nDNS: asking for {}", r.qname()),
             }
         }
         if let Some(done) = r.result() {
-            println!();
+            sayln!(p);
             if let Ok(ip) = done {
-                println!("DNS: {} is {ip}", r.qname());
+                sayln!(p, "DNS: {} is {ip}", r.qname());
             }
             return Ok(done);
         }
         let ms = t.millis();
         if ms >= last_key_check + 100 {
             last_key_check = ms;
-            if keyboard::poll().is_some_and(|k| k.scan == keyboard::SCAN_ESC) {
-                println!("\nPXE-E3C: DNS lookup cancelled by the user (Esc).");
+            if p.poll_key() == Some(Key::Esc) {
+                sayln!(p, "\nPXE-E3C: DNS lookup cancelled by the user (Esc).");
                 return Err(Failed);
             }
         }
@@ -120,17 +120,20 @@ fn name_text(n: &[u8]) -> &str {
     core::str::from_utf8(n).unwrap_or("?")
 }
 
-fn advice(name: &str, e: DnsError, servers: &[Ipv4Addr]) {
-    println!(
+fn advice<P: Platform>(p: &mut P, name: &str, e: DnsError, servers: &[Ipv4Addr]) {
+    sayln!(
+        p,
         "PXE-E3C: cannot resolve the boot server name \"{name}\": {e} (DNS servers tried: {}).",
         List(servers)
     );
     match e {
-        DnsError::NoServers => println!(
+        DnsError::NoServers => sayln!(
+ p,
             "Give a DNS server (DHCP option 6, or dns = in SOFTPXE.CFG), or an IPv4 address for the server."
         ),
-        DnsError::BadName => println!("Give an IPv4 address or a valid host name for the server."),
-        DnsError::Failed(_) => println!(
+        DnsError::BadName => sayln!(p, "Give an IPv4 address or a valid host name for the server."),
+        DnsError::Failed(_) => sayln!(
+ p,
             "Check the name and the DNS server, or give the boot server as an IPv4 address."
         ),
     }
@@ -139,8 +142,9 @@ fn advice(name: &str, e: DnsError, servers: &[Ipv4Addr]) {
 /// The TFTP server after DHCP, and where it came from: `next_server` (address or name)
 /// first, else the outcome's server; a name from option 66 that does not resolve falls back
 /// to a non-zero siaddr of the DHCPACK `ack`, with a warning.
-pub fn tftp_server(
-    link: &mut Link<'_>,
+pub(crate) fn tftp_server<P: Platform, N: Nic>(
+    p: &mut P,
+    link: &mut Link<'_, N>,
     settings: &Settings,
     o: &Outcome,
     ack: &[u8],
@@ -149,15 +153,18 @@ pub fn tftp_server(
     let domain = o.lease.domain.as_bytes();
     match (&settings.next_server, o.tftp_server) {
         (Some(Host::Ip(a)), _) => {
-            println!("softpxe: TFTP server {a} from next_server in SOFTPXE.CFG");
+            sayln!(
+                p,
+                "softpxe: TFTP server {a} from next_server in SOFTPXE.CFG"
+            );
             Ok((*a, "SOFTPXE.CFG"))
         }
         (Some(Host::Name(n)), _) => {
             let name = n.as_str();
-            match resolve(link, name.as_bytes(), servers.as_slice(), domain)? {
+            match resolve(p, link, name.as_bytes(), servers.as_slice(), domain)? {
                 Ok(ip) => Ok((ip, "SOFTPXE.CFG")),
                 Err(e) => {
-                    advice(name, e, servers.as_slice());
+                    advice(p, name, e, servers.as_slice());
                     Err(Failed)
                 }
             }
@@ -165,17 +172,18 @@ pub fn tftp_server(
         (None, ServerAddr::Ip(a)) => Ok((a, source_name(o.tftp_server_from))),
         (None, ServerAddr::Name(n)) => {
             let name = name_text(n.as_bytes());
-            match resolve(link, n.as_bytes(), servers.as_slice(), domain)? {
+            match resolve(p, link, n.as_bytes(), servers.as_slice(), domain)? {
                 Ok(ip) => Ok((ip, source_name(o.tftp_server_from))),
                 Err(e) => {
                     let siaddr = Packet::new_checked(ack)
                         .map(|p| p.siaddr())
                         .unwrap_or(Ipv4Addr::UNSPECIFIED);
                     if siaddr.is_unspecified() || siaddr.is_broadcast() {
-                        advice(name, e, servers.as_slice());
+                        advice(p, name, e, servers.as_slice());
                         return Err(Failed);
                     }
-                    println!(
+                    sayln!(
+ p,
                         "softpxe: warning: option 66 names \"{name}\", which does not resolve ({e}; DNS servers tried: {}); using siaddr {siaddr}",
                         List(servers.as_slice())
                     );
@@ -187,16 +195,20 @@ pub fn tftp_server(
 }
 
 /// The TFTP server for a static address: `next_server`, a name resolved through `dns`.
-pub fn static_server(
-    link: &mut Link<'_>,
+pub(crate) fn static_server<P: Platform, N: Nic>(
+    p: &mut P,
+    link: &mut Link<'_, N>,
     settings: &Settings,
     name: &str,
 ) -> Result<Ipv4Addr, Failed> {
     let servers = dns_servers(settings, core::iter::empty());
-    resolve(link, name.as_bytes(), servers.as_slice(), &[])?.map_err(|e| {
-        advice(name, e, servers.as_slice());
+    resolve(p, link, name.as_bytes(), servers.as_slice(), &[])?.map_err(|e| {
+        advice(p, name, e, servers.as_slice());
         if settings.dns.is_none() {
-            println!("With a static ip, set dns = in SOFTPXE.CFG to resolve next_server.");
+            sayln!(
+                p,
+                "With a static ip, set dns = in SOFTPXE.CFG to resolve next_server."
+            );
         }
         Failed
     })
