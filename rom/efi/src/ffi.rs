@@ -261,3 +261,38 @@ pub fn unload_image(h: Handle) {
     // SAFETY: a handle load_image returned.
     let _ = unsafe { (bs().unload_image)(h) };
 }
+
+/// Who has `guid` open on `handle`: (agent, controller, attributes) of each entry.
+pub fn open_info(handle: Handle, guid: &Guid) -> Vec<(Handle, Handle, u32)> {
+    let mut buf: *mut uefi_raw::table::boot::OpenProtocolInformationEntry = ptr::null_mut();
+    let mut n = 0usize;
+    // SAFETY: out-parameters on the stack.
+    let st = unsafe { (bs().open_protocol_information)(handle, guid, &mut buf, &mut n) };
+    if st.is_error() || buf.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: the firmware returned `n` entries at `buf`, pool memory we now own.
+    let v = unsafe { core::slice::from_raw_parts(buf, n) }
+        .iter()
+        .map(|e| (e.agent_handle, e.controller_handle, e.attributes))
+        .collect();
+    // SAFETY: freeing the pool buffer the firmware allocated for us.
+    let _ = unsafe { (bs().free_pool)(buf.cast()) };
+    v
+}
+
+/// Shuts down and stops the SNP on `handle` (another driver's), so that its driver can be
+/// disconnected: drivers such as OVMF's VirtioNetDxe refuse to stop a started SNP.
+pub fn stop_foreign_snp(handle: Handle) {
+    use uefi_raw::protocol::network::snp::SimpleNetworkProtocol;
+    let Some(p) = get_protocol(handle, &SimpleNetworkProtocol::GUID) else {
+        return;
+    };
+    let snp = p.cast::<SimpleNetworkProtocol>().as_ptr();
+    // SAFETY: the firmware's SNP instance on `handle`, called with itself as `this`; errors
+    // (already stopped) are harmless.
+    unsafe {
+        let _ = ((*snp).shutdown)(snp);
+        let _ = ((*snp).stop)(snp);
+    }
+}

@@ -66,12 +66,27 @@ fn selected(sel: NicSelect, addr: PciAddress, vendor: u16, device: u16) -> bool 
 /// Scans every PCI function and publishes SNP on each NIC softpxe takes.
 pub fn scan(settings: &Settings) -> Vec<Port> {
     let policy = settings.uefi_nic();
-    let snp_paths: Vec<Vec<u8>> = ffi::locate(&SNP_GUID)
+    let handles = ffi::locate(&pci_io::GUID);
+    // A boot manager that connects only the boot devices (OVMF with a QEMU boot order, fast boot
+    // on real machines) leaves a NIC's own driver unbound: connect each NIC softpxe could drive
+    // first, so that one with a firmware driver shows its SNP (and the log says so).
+    if policy != UefiNic::Skip {
+        for &h in &handles {
+            let Some(pci) = pci_io::on_handle(h) else {
+                continue;
+            };
+            let (vendor, device) = (pci.cfg_read(1, 0) as u16, pci.cfg_read(1, 2) as u16);
+            if find_driver(vendor, device).is_some() {
+                // not recursive: the NIC's driver, not the network stack on top of it
+                let _ = ffi::connect(h, false);
+            }
+        }
+    }
+    let snps: Vec<(Handle, Vec<u8>)> = ffi::locate(&SNP_GUID)
         .into_iter()
-        .filter_map(ffi::device_path)
+        .filter_map(|h| ffi::device_path(h).map(|p| (h, p)))
         .collect();
     let mut ports = Vec::new();
-    let handles = ffi::locate(&pci_io::GUID);
     let mut nics = 0;
     for h in handles {
         let Some(pci) = pci_io::on_handle(h) else {
@@ -104,14 +119,25 @@ pub fn scan(settings: &Settings) -> Vec<Port> {
         }
         let pci_path = ffi::device_path(h).unwrap_or_default();
         let prefix = strip_end(&pci_path);
-        let bound = !pci_path.is_empty() && snp_paths.iter().any(|p| p.starts_with(prefix));
+        let owned: Vec<Handle> = snps
+            .iter()
+            .filter(|(_, p)| !pci_path.is_empty() && p.starts_with(prefix))
+            .map(|(h, _)| *h)
+            .collect();
+        let bound = !owned.is_empty();
         match (bound, policy) {
             (_, UefiNic::Skip) => continue,
             (true, UefiNic::Auto) => {
                 log!("softpxe:   a firmware driver owns it (SNP present): skipped; uefi_nic = take drives it");
                 continue;
             }
-            (true, _) => log!("softpxe:   a firmware driver owns it: uefi_nic = take, taking it over"),
+            (true, _) => {
+                log!("softpxe:   a firmware driver owns it: uefi_nic = take, taking it over");
+                for &snp in &owned {
+                    let _ = ffi::disconnect(snp);
+                    ffi::stop_foreign_snp(snp);
+                }
+            }
             (false, _) => {}
         }
         match take(h, pci, addr, &pci_path, info.name) {
@@ -142,8 +168,19 @@ fn take(
     if pci_path.is_empty() {
         return Err((Status::NOT_FOUND, "the PCI handle has no device path"));
     }
-    ffi::open_by_driver(h, &pci_io::GUID, true)
-        .map_err(|s| (s, "could not open its PCI I/O exclusively"))?;
+    // EXCLUSIVE disconnects the drivers that hold PCI I/O; disconnecting the whole tree first
+    // (children, then the function's own driver) is what lets them stop in order.
+    if let Err(s) = ffi::disconnect(h) {
+        if s != Status::NOT_FOUND {
+            log!("softpxe:   DisconnectController: {s:?}");
+        }
+    }
+    if let Err(s) = ffi::open_by_driver(h, &pci_io::GUID, true) {
+        for (agent, controller, attrs) in ffi::open_info(h, &pci_io::GUID) {
+            log!("softpxe:   PCI I/O held by {agent:?} for {controller:?} (attributes {attrs:#x})");
+        }
+        return Err((s, "could not open its PCI I/O exclusively"));
+    }
     let undo_open = |s: Status, why: &'static str| {
         let _ = ffi::close_protocol(h, &pci_io::GUID, h);
         let _ = ffi::connect(h, true);
