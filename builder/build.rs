@@ -93,7 +93,10 @@ fn build_efi(root: &std::path::Path, out: &std::path::Path) {
          (install the target with: rustup target add {TARGET})",
         String::from_utf8_lossy(&output.stderr)
     );
-    let efi = target_dir.join(TARGET).join("firmware").join("softpxe-efi.efi");
+    let efi = target_dir
+        .join(TARGET)
+        .join("firmware")
+        .join("softpxe-efi.efi");
     fs::copy(&efi, out.join("bootx64.efi")).expect("copying softpxe-efi.efi");
     fs::write(
         out.join("firmware_efi.rs"),

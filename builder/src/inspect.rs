@@ -356,7 +356,11 @@ impl fmt::Display for Report {
                 partitions,
                 volume_partition,
             } => {
-                writeln!(f, "format:     GPT disk image (protective MBR), {} bytes", self.size)?;
+                writeln!(
+                    f,
+                    "format:     GPT disk image (protective MBR), {} bytes",
+                    self.size
+                )?;
                 writeln!(f, "disk GUID:  {disk_guid}")?;
                 writeln!(f, "partitions:")?;
                 for p in partitions {
@@ -411,7 +415,11 @@ impl fmt::Display for Report {
         )?;
         match self.efi_app_size {
             Some(n) => writeln!(f, "UEFI:       {} ({n} bytes)", crate::usb::EFI_BOOT_PATH)?,
-            None => writeln!(f, "UEFI:       no {} (BIOS only)", crate::usb::EFI_BOOT_PATH)?,
+            None => writeln!(
+                f,
+                "UEFI:       no {} (BIOS only)",
+                crate::usb::EFI_BOOT_PATH
+            )?,
         }
         match &self.settings {
             None => writeln!(f, "settings:   no {} (defaults apply)", fat::CFG_NAME)?,

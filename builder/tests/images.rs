@@ -74,7 +74,10 @@ fn check_files(volume: &[u8], options: &BuildOptions, usb: bool) {
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     if usb {
         assert_eq!(names, ["SOFTPXE.SYS", "SOFTPXE.CFG", "EFI/"]);
-        assert!(efi_app(volume) == firmware::BOOTX64_EFI, "BOOTX64.EFI differs");
+        assert!(
+            efi_app(volume) == firmware::BOOTX64_EFI,
+            "BOOTX64.EFI differs"
+        );
         assert_eq!(&firmware::BOOTX64_EFI[..2], b"MZ", "a PE image");
     } else {
         assert_eq!(names, ["SOFTPXE.SYS", "SOFTPXE.CFG"]);
@@ -94,7 +97,10 @@ fn check_files(volume: &[u8], options: &BuildOptions, usb: bool) {
     if usb {
         assert_eq!((&raw[2][..11], raw[2][11]), (&b"EFI        "[..], 0x10));
     }
-    assert_eq!((&raw[n - 1][..11], raw[n - 1][11]), (&b"SOFTPXE    "[..], 0x08));
+    assert_eq!(
+        (&raw[n - 1][..11], raw[n - 1][11]),
+        (&b"SOFTPXE    "[..], 0x08)
+    );
     let date_2000 = ((2000 - 1980) << 9) | (1 << 5) | 1;
     for e in &raw[..n - 1] {
         assert_eq!(le16(e, 0x0E), 0, "create time");
@@ -424,7 +430,9 @@ fn usb_gpt_layout_boots_both_ways_and_reads_back() {
     assert!(text.contains("<- softpxe"), "{text}");
     assert!(text.contains("EFI/BOOT/BOOTX64.EFI ("), "{text}");
     assert!(text.contains("uefi_nic = take"), "{text}");
-    let mbr_text = inspect(&build_usb(&options, size).unwrap()).unwrap().to_string();
+    let mbr_text = inspect(&build_usb(&options, size).unwrap())
+        .unwrap()
+        .to_string();
     assert!(mbr_text.contains("MBR disk image"), "{mbr_text}");
     assert!(mbr_text.contains("EFI/BOOT/BOOTX64.EFI ("), "{mbr_text}");
 }

@@ -95,13 +95,19 @@ impl Ovmf {
                 "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"
             ))
             .arg("-drive")
-            .arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()))
+            .arg(format!(
+                "if=pflash,format=raw,unit=1,file={}",
+                vars.display()
+            ))
             .arg("-serial")
             .arg(format!("file:{}", serial.display()));
         if let Some(usb) = &self.usb {
             cmd.args(["-device", "qemu-xhci,id=xhci"])
                 .arg("-drive")
-                .arg(format!("if=none,id=stick,format=raw,file={}", usb.display()))
+                .arg(format!(
+                    "if=none,id=stick,format=raw,file={}",
+                    usb.display()
+                ))
                 .args(["-device", "usb-storage,bus=xhci.0,drive=stick,bootindex=0"]);
         }
         cmd.args(&self.nics).args(&self.extra);

@@ -96,7 +96,13 @@ fn e1000_snponly_boots_over_softpxe_snp() -> Result<()> {
 /// rtl8139 from the GPT image (the EFI system partition layout).
 #[test]
 fn rtl8139_snponly_boots_from_the_gpt_image() -> Result<()> {
-    let run = boot_snponly("uefi-rtl8139-gpt", "rtl8139", "10ec:8139", UsbLayout::Gpt, None)?;
+    let run = boot_snponly(
+        "uefi-rtl8139-gpt",
+        "rtl8139",
+        "10ec:8139",
+        UsbLayout::Gpt,
+        None,
+    )?;
     run.expect("(rtl8139)")?;
     Ok(())
 }
@@ -136,5 +142,29 @@ fn virtio_net_taken_with_uefi_nic_take() -> Result<()> {
     )?;
     run.expect("a firmware driver owns it: uefi_nic = take, taking it over")?
         .expect("(virtio_net)")?;
+    Ok(())
+}
+
+/// The PXE boot fails (the boot file is not on the TFTP server): softpxe takes down everything
+/// it installed (the firmware's stack disconnected, SNP and the device path uninstalled, the
+/// NIC stopped, PCI I/O closed) before BOOTX64.EFI returns, and the boot manager goes on to its
+/// next option without a fault.
+#[test]
+fn failed_pxe_boot_uninstalls_and_returns_to_the_boot_manager() -> Result<()> {
+    let (img, tftp) = setup("uefi-e1000-nofile", UsbLayout::Mbr, None)?;
+    let markers = [
+        BANNER,
+        "softpxe:   SNP on MAC 52:54:00:12:34:56",
+        ">>Start PXE over IPv4.",
+        "softpxe: 00:02.0: PXE boot failed",
+        "softpxe: every protocol softpxe installed is gone; back to the boot manager",
+        "BdsDxe: loading Boot0002",
+    ];
+    let run = Ovmf::new("uefi-e1000-nofile")
+        .usb(&img)
+        .nic_user_tftp("e1000", &tftp, "missing.efi")
+        .run(&Wait::for_markers(&markers, Duration::from_secs(180)))?;
+    report(&run, &markers);
+    run.expect_absent("iPXE")?;
     Ok(())
 }

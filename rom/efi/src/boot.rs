@@ -40,7 +40,10 @@ pub fn run() -> Status {
     }
     for p in &ports {
         match port::connect(p) {
-            Ok(()) => log!("softpxe: {}: the firmware's network stack is connected to softpxe's SNP", p.addr),
+            Ok(()) => log!(
+                "softpxe: {}: the firmware's network stack is connected to softpxe's SNP",
+                p.addr
+            ),
             Err(s) => log!("softpxe: {}: ConnectController failed ({s:?})", p.addr),
         }
     }
@@ -53,7 +56,11 @@ pub fn run() -> Status {
             );
             continue;
         };
-        log!("softpxe: {} ({}): PXE boot with the firmware's PXE Base Code over softpxe's SNP", p.addr, p.driver);
+        log!(
+            "softpxe: {} ({}): PXE boot with the firmware's PXE Base Code over softpxe's SNP",
+            p.addr,
+            p.driver
+        );
         match ffi::load_image_from(&path) {
             Ok(image) => {
                 let st = ffi::start_image(image);
@@ -107,7 +114,11 @@ fn read_cfg(buf: &mut [u8]) -> Result<usize, Status> {
         uefi::boot::get_image_file_system(uefi::boot::image_handle()).map_err(|e| e.status())?;
     let mut root = fs.open_volume().map_err(|e| e.status())?;
     let file = root
-        .open(cstr16!("SOFTPXE.CFG"), FileMode::Read, FileAttribute::empty())
+        .open(
+            cstr16!("SOFTPXE.CFG"),
+            FileMode::Read,
+            FileAttribute::empty(),
+        )
         .map_err(|e| e.status())?;
     let mut file = file.into_regular_file().ok_or(Status::NOT_FOUND)?;
     file.read(buf).map_err(|e| e.status())

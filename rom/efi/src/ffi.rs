@@ -15,9 +15,9 @@ use uefi_raw::table::boot::{
 use uefi_raw::{Event, Guid, Handle, Status};
 
 /// `EFI_DEVICE_PATH_PROTOCOL_GUID`.
-pub const DEVICE_PATH_GUID: Guid = uefi_raw::protocol::device_path::DevicePathProtocol::GUID;
+pub(crate) const DEVICE_PATH_GUID: Guid = uefi_raw::protocol::device_path::DevicePathProtocol::GUID;
 /// `EFI_LOAD_FILE_PROTOCOL_GUID`.
-pub const LOAD_FILE_GUID: Guid = uefi_raw::guid!("56ec3091-954c-11d2-8e3f-00a0c969723b");
+pub(crate) const LOAD_FILE_GUID: Guid = uefi_raw::guid!("56ec3091-954c-11d2-8e3f-00a0c969723b");
 
 const BY_HANDLE: u32 = 0x01;
 const GET_PROTOCOL: u32 = 0x02;
@@ -50,7 +50,7 @@ fn check(st: Status) -> Result<(), Status> {
 }
 
 /// Every handle carrying `guid`.
-pub fn locate(guid: &Guid) -> Vec<Handle> {
+pub(crate) fn locate(guid: &Guid) -> Vec<Handle> {
     let mut count = 0usize;
     let mut buf: *mut Handle = ptr::null_mut();
     // SAFETY: ByProtocol (2) search with out-parameters on the stack.
@@ -66,7 +66,7 @@ pub fn locate(guid: &Guid) -> Vec<Handle> {
 }
 
 /// The interface of `guid` on `handle`, without taking it (GET_PROTOCOL).
-pub fn get_protocol(handle: Handle, guid: &Guid) -> Option<NonNull<c_void>> {
+pub(crate) fn get_protocol(handle: Handle, guid: &Guid) -> Option<NonNull<c_void>> {
     let mut p: *mut c_void = ptr::null_mut();
     // SAFETY: out-parameter on the stack; GET_PROTOCOL needs no controller.
     let st = unsafe {
@@ -81,7 +81,7 @@ pub fn get_protocol(handle: Handle, guid: &Guid) -> Option<NonNull<c_void>> {
 
 /// Opens `guid` on `handle` BY_DRIVER (with EXCLUSIVE: disconnecting every other driver that
 /// holds it), softpxe's image as agent and `handle` as controller.
-pub fn open_by_driver(
+pub(crate) fn open_by_driver(
     handle: Handle,
     guid: &Guid,
     exclusive: bool,
@@ -95,7 +95,7 @@ pub fn open_by_driver(
 }
 
 /// Records `child` as a child controller of `handle` (opens `guid` BY_CHILD_CONTROLLER).
-pub fn open_by_child(handle: Handle, guid: &Guid, child: Handle) -> Result<(), Status> {
+pub(crate) fn open_by_child(handle: Handle, guid: &Guid, child: Handle) -> Result<(), Status> {
     let mut p: *mut c_void = ptr::null_mut();
     // SAFETY: out-parameter on the stack; valid handles.
     check(unsafe {
@@ -104,7 +104,11 @@ pub fn open_by_child(handle: Handle, guid: &Guid, child: Handle) -> Result<(), S
 }
 
 /// Closes what softpxe opened on `handle` for `controller`.
-pub fn close_protocol(handle: Handle, guid: &Guid, controller: Handle) -> Result<(), Status> {
+pub(crate) fn close_protocol(
+    handle: Handle,
+    guid: &Guid,
+    controller: Handle,
+) -> Result<(), Status> {
     // SAFETY: plain handles and a GUID reference.
     check(unsafe { (bs().close_protocol)(handle, guid, image(), controller) })
 }
@@ -112,7 +116,7 @@ pub fn close_protocol(handle: Handle, guid: &Guid, controller: Handle) -> Result
 /// Installs `iface` for `guid` on `handle` (a new handle when null); returns the handle.
 ///
 /// The interface must stay valid until [`uninstall`] succeeds.
-pub fn install(handle: Handle, guid: &Guid, iface: *const c_void) -> Result<Handle, Status> {
+pub(crate) fn install(handle: Handle, guid: &Guid, iface: *const c_void) -> Result<Handle, Status> {
     let mut h = handle;
     // SAFETY: the caller keeps `iface` alive while installed (leaked boxes in `port`).
     check(unsafe {
@@ -122,29 +126,29 @@ pub fn install(handle: Handle, guid: &Guid, iface: *const c_void) -> Result<Hand
 }
 
 /// Uninstalls `iface` of `guid` from `handle` (fails while a driver still holds it).
-pub fn uninstall(handle: Handle, guid: &Guid, iface: *const c_void) -> Result<(), Status> {
+pub(crate) fn uninstall(handle: Handle, guid: &Guid, iface: *const c_void) -> Result<(), Status> {
     // SAFETY: plain arguments.
     check(unsafe { (bs().uninstall_protocol_interface)(handle, guid, iface) })
 }
 
 /// ConnectController(handle, NULL, NULL, recursive).
-pub fn connect(handle: Handle, recursive: bool) -> Result<(), Status> {
+pub(crate) fn connect(handle: Handle, recursive: bool) -> Result<(), Status> {
     // SAFETY: null driver list and remaining path are allowed.
-    check(unsafe {
-        (bs().connect_controller)(handle, ptr::null(), ptr::null(), recursive.into())
-    })
+    check(unsafe { (bs().connect_controller)(handle, ptr::null(), ptr::null(), recursive.into()) })
 }
 
 /// DisconnectController(handle, NULL, NULL): every driver, every child.
-pub fn disconnect(handle: Handle) -> Result<(), Status> {
+pub(crate) fn disconnect(handle: Handle) -> Result<(), Status> {
     // SAFETY: plain arguments.
     check(unsafe { (bs().disconnect_controller)(handle, ptr::null_mut(), ptr::null_mut()) })
 }
 
 /// The device path on `handle` as bytes, end node included; `None` if it has none or it is
 /// malformed (a node shorter than 4 bytes, or no end node within [`MAX_DEVICE_PATH`]).
-pub fn device_path(handle: Handle) -> Option<Vec<u8>> {
-    let p = get_protocol(handle, &DEVICE_PATH_GUID)?.cast::<u8>().as_ptr();
+pub(crate) fn device_path(handle: Handle) -> Option<Vec<u8>> {
+    let p = get_protocol(handle, &DEVICE_PATH_GUID)?
+        .cast::<u8>()
+        .as_ptr();
     let mut at = 0usize;
     while at + 4 <= MAX_DEVICE_PATH {
         // SAFETY: a device path is a sequence of nodes, each starting with a 4-byte header
@@ -168,7 +172,7 @@ pub fn device_path(handle: Handle) -> Option<Vec<u8>> {
 }
 
 /// Creates an event; `ctx` is handed to `notify`.
-pub fn create_event(
+pub(crate) fn create_event(
     ty: EventType,
     tpl: Tpl,
     notify: EventNotifyFn,
@@ -182,38 +186,38 @@ pub fn create_event(
 }
 
 /// Signals an event.
-pub fn signal_event(ev: Event) {
+pub(crate) fn signal_event(ev: Event) {
     // SAFETY: an event we created.
     let _ = unsafe { (bs().signal_event)(ev) };
 }
 
 /// Closes an event.
-pub fn close_event(ev: Event) {
+pub(crate) fn close_event(ev: Event) {
     // SAFETY: an event we created, not used afterwards.
     let _ = unsafe { (bs().close_event)(ev) };
 }
 
 /// Raises the task priority level; give the result to [`restore_tpl`].
-pub fn raise_tpl(tpl: Tpl) -> Tpl {
+pub(crate) fn raise_tpl(tpl: Tpl) -> Tpl {
     // SAFETY: raising is always allowed at or below the current level's rules; callers
     // restore it before returning.
     unsafe { (bs().raise_tpl)(tpl) }
 }
 
 /// Restores a level [`raise_tpl`] returned.
-pub fn restore_tpl(old: Tpl) {
+pub(crate) fn restore_tpl(old: Tpl) {
     // SAFETY: `old` came from raise_tpl.
     unsafe { (bs().restore_tpl)(old) }
 }
 
 /// Busy-waits `us` microseconds.
-pub fn stall(us: usize) {
+pub(crate) fn stall(us: usize) {
     // SAFETY: plain argument.
     let _ = unsafe { (bs().stall)(us) };
 }
 
 /// `pages` zeroed 4 KiB pages below 4 GiB (EfiBootServicesData); their physical address.
-pub fn alloc_pages_below_4g(pages: usize) -> Option<u64> {
+pub(crate) fn alloc_pages_below_4g(pages: usize) -> Option<u64> {
     let mut addr: u64 = 0xFFFF_FFFF;
     // SAFETY: out-parameter on the stack.
     let st = unsafe {
@@ -234,7 +238,7 @@ pub fn alloc_pages_below_4g(pages: usize) -> Option<u64> {
 
 /// LoadImage with BootPolicy TRUE from a device path (the firmware calls LoadFile on the
 /// handle the path leads to).
-pub fn load_image_from(path: &[u8]) -> Result<Handle, Status> {
+pub(crate) fn load_image_from(path: &[u8]) -> Result<Handle, Status> {
     let mut h: Handle = ptr::null_mut();
     // SAFETY: `path` is a complete device path (ends in an end node) that outlives the call.
     check(unsafe {
@@ -251,19 +255,13 @@ pub fn load_image_from(path: &[u8]) -> Result<Handle, Status> {
 }
 
 /// StartImage; the image's exit status.
-pub fn start_image(h: Handle) -> Status {
+pub(crate) fn start_image(h: Handle) -> Status {
     // SAFETY: a handle load_image returned; exit data not wanted.
     unsafe { (bs().start_image)(h, ptr::null_mut(), ptr::null_mut()) }
 }
 
-/// UnloadImage (after an image returned or failed to start).
-pub fn unload_image(h: Handle) {
-    // SAFETY: a handle load_image returned.
-    let _ = unsafe { (bs().unload_image)(h) };
-}
-
 /// Who has `guid` open on `handle`: (agent, controller, attributes) of each entry.
-pub fn open_info(handle: Handle, guid: &Guid) -> Vec<(Handle, Handle, u32)> {
+pub(crate) fn open_info(handle: Handle, guid: &Guid) -> Vec<(Handle, Handle, u32)> {
     let mut buf: *mut uefi_raw::table::boot::OpenProtocolInformationEntry = ptr::null_mut();
     let mut n = 0usize;
     // SAFETY: out-parameters on the stack.
@@ -283,7 +281,7 @@ pub fn open_info(handle: Handle, guid: &Guid) -> Vec<(Handle, Handle, u32)> {
 
 /// Shuts down and stops the SNP on `handle` (another driver's), so that its driver can be
 /// disconnected: drivers such as OVMF's VirtioNetDxe refuse to stop a started SNP.
-pub fn stop_foreign_snp(handle: Handle) {
+pub(crate) fn stop_foreign_snp(handle: Handle) {
     use uefi_raw::protocol::network::snp::SimpleNetworkProtocol;
     let Some(p) = get_protocol(handle, &SimpleNetworkProtocol::GUID) else {
         return;

@@ -23,7 +23,10 @@ pub fn calibrate() -> u64 {
 
 /// Microseconds since an arbitrary start (TSC based).
 pub fn now_us() -> u64 {
-    hw::rdtsc() / TSC_PER_US.load(core::sync::atomic::Ordering::Relaxed).max(1)
+    hw::rdtsc()
+        / TSC_PER_US
+            .load(core::sync::atomic::Ordering::Relaxed)
+            .max(1)
 }
 
 /// Hardware access for one PCI function.
@@ -54,12 +57,17 @@ impl EfiHal {
     /// The physical address of byte `offset..offset + size` of `region`; panics outside it or
     /// for a region this Hal did not allocate (the `Hal` contract).
     fn at(&self, region: &DmaRegion, offset: usize, size: usize) -> u64 {
-        let ours = self.regions[..self.n_regions]
-            .iter()
-            .any(|&(start, len)| region.phys() >= start && region.phys() + region.len() as u64 <= start + len as u64);
-        assert!(ours, "softpxe: DMA access through a region this Hal did not allocate");
+        let ours = self.regions[..self.n_regions].iter().any(|&(start, len)| {
+            region.phys() >= start && region.phys() + region.len() as u64 <= start + len as u64
+        });
         assert!(
-            offset.checked_add(size).is_some_and(|end| end <= region.len()),
+            ours,
+            "softpxe: DMA access through a region this Hal did not allocate"
+        );
+        assert!(
+            offset
+                .checked_add(size)
+                .is_some_and(|end| end <= region.len()),
             "softpxe: DMA access at {offset}+{size} outside a {}-byte region",
             region.len()
         );
@@ -153,7 +161,11 @@ impl Hal for EfiHal {
         let pages = bytes.div_ceil(4096);
         let base = ffi::alloc_pages_below_4g(pages)?;
         let phys = (base + extra as u64) & !(align as u64 - 1);
-        let phys = if phys < base { phys + align as u64 } else { phys };
+        let phys = if phys < base {
+            phys + align as u64
+        } else {
+            phys
+        };
         self.regions[self.n_regions] = (base, pages * 4096);
         self.n_regions += 1;
         Some(DmaRegion::new(phys, phys as usize, size))
@@ -163,7 +175,7 @@ impl Hal for EfiHal {
     }
     fn dma_read16(&mut self, region: &DmaRegion, offset: usize) -> u16 {
         let a = self.at(region, offset, 2);
-        if a % 2 == 0 {
+        if a.is_multiple_of(2) {
             dma::read(a)
         } else {
             let mut b = [0u8; 2];
@@ -173,7 +185,7 @@ impl Hal for EfiHal {
     }
     fn dma_read32(&mut self, region: &DmaRegion, offset: usize) -> u32 {
         let a = self.at(region, offset, 4);
-        if a % 4 == 0 {
+        if a.is_multiple_of(4) {
             dma::read(a)
         } else {
             let mut b = [0u8; 4];
@@ -191,7 +203,7 @@ impl Hal for EfiHal {
     }
     fn dma_write16(&mut self, region: &DmaRegion, offset: usize, value: u16) {
         let a = self.at(region, offset, 2);
-        if a % 2 == 0 {
+        if a.is_multiple_of(2) {
             dma::write(a, value)
         } else {
             self.dma_write_bytes(region, offset, &value.to_le_bytes())
@@ -199,7 +211,7 @@ impl Hal for EfiHal {
     }
     fn dma_write32(&mut self, region: &DmaRegion, offset: usize, value: u32) {
         let a = self.at(region, offset, 4);
-        if a % 4 == 0 {
+        if a.is_multiple_of(4) {
             dma::write(a, value)
         } else {
             self.dma_write_bytes(region, offset, &value.to_le_bytes())

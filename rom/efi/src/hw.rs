@@ -12,7 +12,9 @@ use core::arch::asm;
 pub fn inb(port: u16) -> u8 {
     let v: u8;
     // SAFETY: port I/O has no memory effects; drivers only touch their own device's ports.
-    unsafe { asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
     v
 }
 
@@ -20,7 +22,9 @@ pub fn inb(port: u16) -> u8 {
 pub fn inw(port: u16) -> u16 {
     let v: u16;
     // SAFETY: as `inb`.
-    unsafe { asm!("in ax, dx", out("ax") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("in ax, dx", out("ax") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
     v
 }
 
@@ -28,26 +32,34 @@ pub fn inw(port: u16) -> u16 {
 pub fn inl(port: u16) -> u32 {
     let v: u32;
     // SAFETY: as `inb`.
-    unsafe { asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
     v
 }
 
 /// Writes an 8-bit port.
 pub fn outb(port: u16, v: u8) {
     // SAFETY: as `inb`.
-    unsafe { asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// Writes a 16-bit port.
 pub fn outw(port: u16, v: u16) {
     // SAFETY: as `inb`.
-    unsafe { asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// Writes a 32-bit port.
 pub fn outl(port: u16, v: u32) {
     // SAFETY: as `inb`.
-    unsafe { asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// Volatile read of a `T` at physical address `addr` (MMIO or DMA memory).

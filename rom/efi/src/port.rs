@@ -54,7 +54,10 @@ fn mac_path(pci_path: &[u8], mac: [u8; 6]) -> Vec<u8> {
 fn selected(sel: NicSelect, addr: PciAddress, vendor: u16, device: u16) -> bool {
     match sel {
         NicSelect::Auto => true,
-        NicSelect::Id { vendor: v, device: d } => v == vendor && d == device,
+        NicSelect::Id {
+            vendor: v,
+            device: d,
+        } => v == vendor && d == device,
         NicSelect::Address {
             bus,
             device: dev,
@@ -145,7 +148,12 @@ pub fn scan(settings: &Settings) -> Vec<Port> {
                 let m = port.mac;
                 log!(
                     "softpxe:   SNP on MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-                    m[0], m[1], m[2], m[3], m[4], m[5]
+                    m[0],
+                    m[1],
+                    m[2],
+                    m[3],
+                    m[4],
+                    m[5]
                 );
                 ports.push(port);
             }
@@ -193,7 +201,12 @@ fn take(
     let nic = match probe(&mut hal, addr) {
         Ok(Some(nic)) => nic,
         Ok(None) => return Err(undo_open(Status::UNSUPPORTED, "no driver")),
-        Err(_) => return Err(undo_open(Status::DEVICE_ERROR, "the driver could not take it")),
+        Err(_) => {
+            return Err(undo_open(
+                Status::DEVICE_ERROR,
+                "the driver could not take it",
+            ))
+        }
     };
     let mac = nic.mac();
     let dev = match SnpDevice::create(SnpCore::new(nic, hal)) {
@@ -201,7 +214,11 @@ fn take(
         Err(s) => return Err(undo_open(s, "no memory for its SNP")),
     };
     let path = mac_path(pci_path, mac);
-    let child = match ffi::install(core::ptr::null_mut(), &ffi::DEVICE_PATH_GUID, path.as_ptr().cast()) {
+    let child = match ffi::install(
+        core::ptr::null_mut(),
+        &ffi::DEVICE_PATH_GUID,
+        path.as_ptr().cast(),
+    ) {
         Ok(c) => c,
         Err(s) => {
             free_dev(dev);
@@ -245,7 +262,11 @@ pub fn teardown(port: Port) -> Result<(), (Port, Status)> {
         return Err((port, s));
     }
     let _ = ffi::close_protocol(port.pci_handle, &pci_io::GUID, port.child);
-    let _ = ffi::uninstall(port.child, &ffi::DEVICE_PATH_GUID, port.path.as_ptr().cast());
+    let _ = ffi::uninstall(
+        port.child,
+        &ffi::DEVICE_PATH_GUID,
+        port.path.as_ptr().cast(),
+    );
     free_dev(port.dev);
     let _ = ffi::close_protocol(port.pci_handle, &pci_io::GUID, port.pci_handle);
     let _ = ffi::connect(port.pci_handle, true);
@@ -264,10 +285,11 @@ pub fn pxe_load_file_path(port: &Port) -> Option<Vec<u8>> {
                 && p.starts_with(prefix)
                 && p[prefix.len()] == 0x03
                 && p[prefix.len() + 1] == 0x0C
-                && usize::from(u16::from_le_bytes([p[prefix.len() + 2], p[prefix.len() + 3]]))
-                    + prefix.len()
+                && usize::from(u16::from_le_bytes([
+                    p[prefix.len() + 2],
+                    p[prefix.len() + 3],
+                ])) + prefix.len()
                     + 4
                     == p.len()
         })
 }
-

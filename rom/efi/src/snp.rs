@@ -15,9 +15,7 @@
 use crate::hal::EfiHal;
 use softpxe_drivers::filter::{self, MAX_MULTICAST};
 use softpxe_drivers::{AnyNic, Nic, NicError, RxFilter, MAX_FRAME_LEN};
-use uefi_raw::protocol::network::snp::{
-    InterruptStatus, NetworkMode, NetworkState, ReceiveFlags,
-};
+use uefi_raw::protocol::network::snp::{InterruptStatus, NetworkMode, NetworkState, ReceiveFlags};
 use uefi_raw::{MacAddress, Status};
 
 /// Ethernet header length (Mode.MediaHeaderSize).
@@ -297,9 +295,7 @@ impl SnpCore {
         if !flags.contains(ReceiveFlags::MULTICAST) {
             f.set_multicast(&[]);
         }
-        self.nic
-            .set_filter(&mut self.hal, &f)
-            .map_err(nic_status)?;
+        self.nic.set_filter(&mut self.hal, &f).map_err(nic_status)?;
         self.mode.receive_filter_setting = setting;
         self.sync_filter_mode();
         Ok(())

@@ -336,7 +336,9 @@ unsafe extern "efiapi" fn transmit(
     };
     // SAFETY: the caller's frame of `buffer_size` bytes (checked <= MAX_FRAME_LEN above).
     let frame = unsafe { core::slice::from_raw_parts(buffer.cast::<u8>(), buffer_size) };
-    status(with_dev(this, |c| c.transmit(frame, buffer as usize, header)))
+    status(with_dev(this, |c| {
+        c.transmit(frame, buffer as usize, header)
+    }))
 }
 
 unsafe extern "efiapi" fn receive(
