@@ -168,3 +168,24 @@ fn failed_pxe_boot_uninstalls_and_returns_to_the_boot_manager() -> Result<()> {
     run.expect_absent("iPXE")?;
     Ok(())
 }
+
+/// `uefi_nic = skip`: BOOTX64.EFI drives nothing and hands back to the boot manager at once.
+#[test]
+fn uefi_nic_skip_drives_nothing() -> Result<()> {
+    let (img, tftp) = setup("uefi-skip", UsbLayout::Mbr, Some("skip"))?;
+    let markers = [
+        BANNER,
+        "softpxe: settings from SOFTPXE.CFG: 1 set, 0 bad line(s)",
+        "softpxe: uefi_nic = skip: no NIC driven; back to the boot manager",
+        "BdsDxe: loading Boot0002",
+    ];
+    let run = Ovmf::new("uefi-skip")
+        .usb(&img)
+        .nic_user_tftp("e1000", &tftp, "snponly.efi")
+        .run(&Wait::for_markers(&markers, Duration::from_secs(120)))?;
+    report(&run, &markers);
+    run.expect_absent("8086:100e")?
+        .expect_absent("SNP on MAC")?
+        .expect_absent(">>Start PXE")?;
+    Ok(())
+}

@@ -63,7 +63,11 @@ pub fn run() -> Status {
         );
         match ffi::load_image_from(&path) {
             Ok(image) => {
+                // as the boot manager does before it starts a boot option: 5 minutes for the
+                // NBP to take over (OS loaders turn it off)
+                ffi::set_watchdog(300);
                 let st = ffi::start_image(image);
+                ffi::set_watchdog(0);
                 log!("softpxe: the NBP returned ({st:?})");
             }
             Err(s) => log!("softpxe: {}: PXE boot failed ({s:?})", p.addr),

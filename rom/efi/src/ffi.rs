@@ -294,3 +294,9 @@ pub(crate) fn stop_foreign_snp(handle: Handle) {
         let _ = ((*snp).stop)(snp);
     }
 }
+
+/// SetWatchdogTimer(seconds) with softpxe's code (0 turns the watchdog off).
+pub(crate) fn set_watchdog(seconds: usize) {
+    // SAFETY: plain arguments; no watchdog data.
+    let _ = unsafe { (bs().set_watchdog_timer)(seconds, 0x10000, 0, ptr::null()) };
+}
