@@ -189,3 +189,38 @@ fn uefi_nic_skip_drives_nothing() -> Result<()> {
         .expect_absent(">>Start PXE")?;
     Ok(())
 }
+
+/// snpcheck.efi (`tests/efinbp`), booted by OVMF's PXE over softpxe's SNP, opens the SNP
+/// exclusively and calls every function in and out of order (state machine, filters, station
+/// address, statistics, MCastIpToMac, NvData, Transmit with header fill-in and buffer
+/// recycling, WaitForPacket, Receive with BUFFER_TOO_SMALL, an ARP exchange with QEMU's
+/// gateway); every answer must be the expected one.
+fn snpcheck(name: &str, model: &str) -> Result<()> {
+    let (img, tftp) = setup(name, UsbLayout::Mbr, None)?;
+    std::fs::copy(env!("SOFTPXE_SNPCHECK"), tftp.join("snpcheck.efi"))?;
+    let markers = [
+        BANNER,
+        ">>Start PXE over IPv4.",
+        "snpcheck: SNP opened exclusively",
+        "snpcheck: done, ",
+    ];
+    let run = Ovmf::new(name)
+        .usb(&img)
+        .nic_user_tftp(model, &tftp, "snpcheck.efi")
+        .run(&Wait::for_markers(&markers, Duration::from_secs(180)))?;
+    report(&run, &markers);
+    run.expect(" 0 failures")?.expect_absent("snpcheck: FAIL")?;
+    let checks = run.serial.matches("snpcheck: ok ").count();
+    anyhow::ensure!(checks >= 50, "only {checks} checks passed");
+    Ok(())
+}
+
+#[test]
+fn snpcheck_e1000() -> Result<()> {
+    snpcheck("uefi-snpcheck-e1000", "e1000")
+}
+
+#[test]
+fn snpcheck_rtl8139() -> Result<()> {
+    snpcheck("uefi-snpcheck-rtl8139", "rtl8139")
+}
