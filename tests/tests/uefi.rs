@@ -195,8 +195,8 @@ fn uefi_nic_skip_drives_nothing() -> Result<()> {
 /// address, statistics, MCastIpToMac, NvData, Transmit with header fill-in and buffer
 /// recycling, WaitForPacket, Receive with BUFFER_TOO_SMALL, an ARP exchange with QEMU's
 /// gateway); every answer must be the expected one.
-fn snpcheck(name: &str, model: &str) -> Result<()> {
-    let (img, tftp) = setup(name, UsbLayout::Mbr, None)?;
+fn snpcheck(name: &str, model: &str, uefi_nic: Option<&str>) -> Result<()> {
+    let (img, tftp) = setup(name, UsbLayout::Mbr, uefi_nic)?;
     std::fs::copy(env!("SOFTPXE_SNPCHECK"), tftp.join("snpcheck.efi"))?;
     let markers = [
         BANNER,
@@ -217,10 +217,16 @@ fn snpcheck(name: &str, model: &str) -> Result<()> {
 
 #[test]
 fn snpcheck_e1000() -> Result<()> {
-    snpcheck("uefi-snpcheck-e1000", "e1000")
+    snpcheck("uefi-snpcheck-e1000", "e1000", None)
 }
 
 #[test]
 fn snpcheck_rtl8139() -> Result<()> {
-    snpcheck("uefi-snpcheck-rtl8139", "rtl8139")
+    snpcheck("uefi-snpcheck-rtl8139", "rtl8139", None)
+}
+
+/// virtio-net taken from OVMF (`uefi_nic = take`): softpxe's virtio driver behind SNP.
+#[test]
+fn snpcheck_virtio_net_taken() -> Result<()> {
+    snpcheck("uefi-snpcheck-virtio", "virtio-net-pci", Some("take"))
 }
