@@ -58,4 +58,49 @@ fn main() {
          pub static SOFTPXE_SYS: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/softpxe.sys\"));\n",
     )
     .unwrap();
+    build_efi(&root, &out);
+}
+
+/// The UEFI firmware (`rom/efi`, EFI/BOOT/BOOTX64.EFI): a PE32+ application for
+/// x86_64-unknown-uefi, built like the BIOS firmware in its own target directory.
+fn build_efi(root: &std::path::Path, out: &std::path::Path) {
+    const TARGET: &str = "x86_64-unknown-uefi";
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target_dir = root.join("target").join("firmware");
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--profile", "firmware", "--target", TARGET])
+        .args(["-p", "softpxe-efi", "--bin", "softpxe-efi", "--target-dir"])
+        .arg(&target_dir);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_MAKEFLAGS",
+        "CARGO_LLVM_COV",
+        "LLVM_PROFILE_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let output = cmd.output().expect("running cargo for the UEFI firmware");
+    assert!(
+        output.status.success(),
+        "building softpxe-efi (cargo build -p softpxe-efi --target {TARGET}) failed:\n{}\n\
+         (install the target with: rustup target add {TARGET})",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let efi = target_dir
+        .join(TARGET)
+        .join("firmware")
+        .join("softpxe-efi.efi");
+    fs::copy(&efi, out.join("bootx64.efi")).expect("copying softpxe-efi.efi");
+    fs::write(
+        out.join("firmware_efi.rs"),
+        "pub static BOOTX64_EFI: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/bootx64.efi\"));\n",
+    )
+    .unwrap();
 }

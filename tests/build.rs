@@ -21,4 +21,47 @@ fn main() {
     let fbms = PathBuf::from(env::var("OUT_DIR").unwrap()).join("fbms.krn");
     fs::write(&fbms, flat_image(&elfs.join("fbms"))).unwrap();
     println!("cargo:rustc-env=SOFTPXE_FBMS={}", fbms.display());
+    build_snpcheck(&root, &manifest);
+}
+
+/// snpcheck.efi, the EFI test NBP that calls every SNP function (`tests/efinbp`), for
+/// x86_64-unknown-uefi; its path goes to the tests as `SOFTPXE_SNPCHECK`.
+fn build_snpcheck(root: &std::path::Path, manifest: &std::path::Path) {
+    const TARGET: &str = "x86_64-unknown-uefi";
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest.join("efinbp").display()
+    );
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target_dir = root.join("target").join("testnbp");
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--profile", "firmware", "--target", TARGET])
+        .args(["-p", "softpxe-efi-testnbp", "--target-dir"])
+        .arg(&target_dir);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_MAKEFLAGS",
+        "CARGO_LLVM_COV",
+        "LLVM_PROFILE_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let output = cmd.output().expect("running cargo for snpcheck.efi");
+    assert!(
+        output.status.success(),
+        "building snpcheck.efi (cargo build -p softpxe-efi-testnbp --target {TARGET}) failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let efi = target_dir
+        .join(TARGET)
+        .join("firmware")
+        .join("snpcheck.efi");
+    println!("cargo:rustc-env=SOFTPXE_SNPCHECK={}", efi.display());
 }

@@ -40,10 +40,15 @@ pub enum BuildTarget {
         #[command(flatten)]
         common: Common,
     },
-    /// A USB stick image: MBR with one active FAT16 partition
+    /// A USB stick image for BIOS and UEFI: MBR with one active FAT partition (or GPT with an
+    /// EFI system partition, --gpt) holding SOFTPXE.SYS, SOFTPXE.CFG and EFI/BOOT/BOOTX64.EFI
     Usb {
         #[command(flatten)]
         common: Common,
+        /// Partition with GPT (protective MBR, one EFI system partition) instead of MBR;
+        /// BIOS boot still works
+        #[arg(long)]
+        gpt: bool,
         /// Disk size, with K/M/G suffix (16M to 2G)
         #[arg(long, default_value = "32M", value_name = "SIZE", value_parser = size_arg)]
         size: u64,
@@ -113,6 +118,10 @@ pub struct SettingFlags {
     /// ISA card to drive: ne2000:PORT[:IRQ] (e.g. ne2000:0x300:9) or auto (probe the classic ports)
     #[arg(long, value_name = "CARD", value_parser = checked(Key::Isa))]
     pub isa: Option<String>,
+    /// UEFI: which NICs BOOTX64.EFI drives: auto (those no firmware driver has bound), take
+    /// (those too), skip (none)
+    #[arg(long, value_name = "auto|take|skip", value_parser = checked(Key::UefiNic))]
+    pub uefi_nic: Option<String>,
     /// Log verbosity: quiet, info, debug
     #[arg(long, value_name = "LEVEL", value_parser = checked(Key::Log))]
     pub log: Option<String>,
@@ -144,6 +153,7 @@ impl SettingFlags {
             (Key::Timing, &self.timing),
             (Key::Nic, &self.nic),
             (Key::Isa, &self.isa),
+            (Key::UefiNic, &self.uefi_nic),
             (Key::Log, &self.log),
             (Key::MenuTimeout, &self.menu_timeout),
             (Key::TftpWindowsize, &self.tftp_windowsize),
@@ -180,10 +190,15 @@ pub fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("building floppy image {}", common.output.display()))?;
             write_out(&common.output, &image, common.force)
         }
-        Command::Build(BuildTarget::Usb { common, size }) => {
+        Command::Build(BuildTarget::Usb { common, size, gpt }) => {
             softpxe::usb::check_size(size)?;
             let options = common.options()?;
-            let image = softpxe::build_usb(&options, size)
+            let layout = if gpt {
+                softpxe::UsbLayout::Gpt
+            } else {
+                softpxe::UsbLayout::Mbr
+            };
+            let image = softpxe::build_usb_layout(&options, size, layout)
                 .with_context(|| format!("building USB image {}", common.output.display()))?;
             write_out(&common.output, &image, common.force)
         }

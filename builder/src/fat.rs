@@ -142,6 +142,7 @@ pub fn make_volume(
             "the FAT32 boot record has two sectors"
         );
         patch_boot_sector_32(volume, spec, boot_template);
+        fix_dotdot_32(volume);
     } else {
         tidy_root_dir(volume).context("writing FAT root directory")?;
         let template: &[u8; SECTOR] = boot_template
@@ -185,6 +186,34 @@ fn patch_boot_sector_32(volume: &mut [u8], spec: &VolumeSpec, template: &[u8]) {
     }
 }
 
+/// FAT32: a `..` entry whose parent is the root directory must hold cluster 0 (Microsoft FAT
+/// specification, "FAT Directory Structure"); fatfs 0.3 writes the root's cluster number, which
+/// fsck.fat reports. Fixes the subdirectories of the root (the first root cluster).
+fn fix_dotdot_32(volume: &mut [u8]) {
+    let spc = usize::from(volume[bpb::SECTORS_PER_CLUSTER]);
+    let data = usize::from(le16(volume, bpb::RESERVED_SECTORS))
+        + usize::from(volume[bpb::FATS]) * le32(volume, 0x24) as usize;
+    let cluster_at = |c: usize| (data + c.saturating_sub(2) * spc) * SECTOR;
+    let root = cluster_at(le32(volume, 0x2C) as usize);
+    let mut dirs = Vec::new();
+    if let Some(dir) = volume.get(root..root + spc * SECTOR) {
+        for e in dir.chunks_exact(32).take_while(|e| e[0] != 0) {
+            if e[0] != 0xE5 && e[11] & 0x10 != 0 && e[11] != 0x0F && e[0] != b'.' {
+                dirs.push((usize::from(le16(e, 20)) << 16) | usize::from(le16(e, 26)));
+            }
+        }
+    }
+    for c in dirs {
+        let at = cluster_at(c) + 32;
+        if let Some(e) = volume.get_mut(at..at + 32) {
+            if &e[..2] == b".." {
+                e[20..22].fill(0);
+                e[26..28].fill(0);
+            }
+        }
+    }
+}
+
 fn write_files(volume: &mut [u8], files: &[(&str, &[u8])]) -> Result<FatType> {
     let fs = FileSystem::new(
         Cursor::new(&mut *volume),
@@ -194,8 +223,17 @@ fn write_files(volume: &mut [u8], files: &[(&str, &[u8])]) -> Result<FatType> {
     let fat_type = fs.fat_type();
     {
         let root = fs.root_dir();
-        for (name, data) in files {
-            let mut file = root
+        for (path, data) in files {
+            // `EFI/BOOT/BOOTX64.EFI`: directories first (create_dir opens an existing one)
+            let mut dir = root.clone();
+            let mut parts: Vec<&str> = path.split('/').collect();
+            let name = parts.pop().unwrap_or(path);
+            for d in parts {
+                dir = dir
+                    .create_dir(d)
+                    .with_context(|| format!("creating directory {d} for {path}"))?;
+            }
+            let mut file = dir
                 .create_file(name)
                 .with_context(|| format!("creating {name} in the FAT root directory"))?;
             file.write_all(data)

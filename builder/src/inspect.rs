@@ -1,5 +1,6 @@
-//! `softpxe inspect`: reads an image back: floppy (a FAT boot sector at LBA 0) or MBR disk
-//! (partition table, then the FAT volume of the active partition), the root directory, the
+//! `softpxe inspect`: reads an image back: floppy (a FAT boot sector at LBA 0), MBR disk
+//! (partition table, then the FAT volume of the active partition) or GPT disk (protective MBR,
+//! GPT, then the EFI system partition), the root directory, `EFI/BOOT/BOOTX64.EFI`, the
 //! `SOFTPXE.SYS` header and the `SOFTPXE.CFG` settings, parsed as the firmware would.
 
 use crate::fat::{self, bpb, le16, le32, SECTOR};
@@ -23,6 +24,8 @@ pub struct Report {
     pub firmware_file_size: u64,
     /// `None` when there is no `SOFTPXE.CFG` (the firmware then uses defaults).
     pub settings: Option<SettingsReport>,
+    /// Size of `EFI/BOOT/BOOTX64.EFI`, the UEFI firmware, if the volume has it.
+    pub efi_app_size: Option<u64>,
 }
 
 /// How the image is laid out.
@@ -39,6 +42,12 @@ pub enum Layout {
         disk_signature: u32,
         partitions: Vec<Partition>,
         volume_partition: usize,
+    },
+    /// A GPT disk (protective MBR); `volume_partition` is the number of the entry inspected.
+    Gpt {
+        disk_guid: String,
+        partitions: Vec<crate::gpt_disk::GptPartition>,
+        volume_partition: u32,
     },
 }
 
@@ -94,12 +103,14 @@ pub fn inspect(image: &[u8]) -> Result<Report> {
             sectors_per_track: spt,
         };
         (layout, image)
+    } else if sector0[510..] == [0x55, 0xAA] && is_protective_mbr(sector0) {
+        gpt_volume(image)?
     } else if sector0[510..] == [0x55, 0xAA] {
         mbr_volume(image)?
     } else {
         bail!("not a softpxe image: sector 0 holds neither a FAT boot sector nor an MBR");
     };
-    let (volume, firmware, firmware_file_size, settings) =
+    let (volume, firmware, firmware_file_size, settings, efi_app_size) =
         read_volume(volume_bytes).context("reading the FAT volume")?;
     Ok(Report {
         size: image.len() as u64,
@@ -108,7 +119,42 @@ pub fn inspect(image: &[u8]) -> Result<Report> {
         firmware,
         firmware_file_size,
         settings,
+        efi_app_size,
     })
+}
+
+/// Whether the MBR's partition table holds a GPT protective entry (type 0xEE).
+fn is_protective_mbr(sector0: &[u8]) -> bool {
+    (0..4).any(|i| sector0[0x1BE + 16 * i + 4] == 0xEE)
+}
+
+fn gpt_volume(image: &[u8]) -> Result<(Layout, &[u8])> {
+    let (disk_guid, partitions) = crate::gpt_disk::read_gpt(image)?;
+    ensure!(!partitions.is_empty(), "the GPT has no partitions");
+    let chosen = partitions
+        .iter()
+        .find(|p| p.esp)
+        .or_else(|| partitions.first())
+        .context("no partition in the GPT")?;
+    let start = usize::try_from(chosen.first_lba)? * SECTOR;
+    let end = (usize::try_from(chosen.last_lba)? + 1) * SECTOR;
+    let bytes = image.get(start..end).with_context(|| {
+        format!(
+            "GPT partition {} (LBA {}..={}) runs past the end of the image",
+            chosen.number, chosen.first_lba, chosen.last_lba
+        )
+    })?;
+    ensure!(
+        looks_like_fat_boot_sector(&bytes[..SECTOR.min(bytes.len())]),
+        "GPT partition {} holds no FAT file system",
+        chosen.number
+    );
+    let layout = Layout::Gpt {
+        disk_guid,
+        volume_partition: chosen.number,
+        partitions,
+    };
+    Ok((layout, bytes))
 }
 
 /// Checks the BPB fields fatfs and the boot code depend on, so garbage is refused before fatfs
@@ -170,14 +216,14 @@ fn mbr_volume(image: &[u8]) -> Result<(Layout, &[u8])> {
     Ok((layout, bytes))
 }
 
-type VolumeContents = (Volume, SysHeader, u64, Option<SettingsReport>);
+type VolumeContents = (Volume, SysHeader, u64, Option<SettingsReport>, Option<u64>);
 
 fn read_volume(bytes: &[u8]) -> Result<VolumeContents> {
     ensure!(bytes.len() >= SECTOR, "the FAT volume is empty");
     let boot = &bytes[..SECTOR];
     // fatfs needs a writable stream; it gets a copy, so inspecting never changes the image.
     let copy = bytes.to_vec();
-    let (fat_type, files, sys, cfg) = std::panic::catch_unwind(move || read_root(copy))
+    let (fat_type, files, sys, cfg, efi) = std::panic::catch_unwind(move || read_root(copy))
         .map_err(|_| anyhow::anyhow!("the FAT volume is corrupt (fatfs failed on it)"))??;
     // the extended BPB sits 0x1C bytes further on FAT32
     let shift = if fat_type == "FAT32" {
@@ -213,10 +259,16 @@ fn read_volume(bytes: &[u8]) -> Result<VolumeContents> {
             .collect();
         SettingsReport { set, bad_lines }
     });
-    Ok((volume, header, sys.len() as u64, settings))
+    Ok((volume, header, sys.len() as u64, settings, efi))
 }
 
-type RootContents = (String, Vec<(String, u64)>, Option<Vec<u8>>, Option<Vec<u8>>);
+type RootContents = (
+    String,
+    Vec<(String, u64)>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Option<u64>,
+);
 
 fn read_root(mut copy: Vec<u8>) -> Result<RootContents> {
     let fs = FileSystem::new(Cursor::new(copy.as_mut_slice()), FsOptions::new())
@@ -246,7 +298,12 @@ fn read_root(mut copy: Vec<u8>) -> Result<RootContents> {
             .with_context(|| format!("reading {name}"))?;
         *slot = Some(data);
     }
-    Ok((fat_type, files, sys, cfg))
+    let efi = fs
+        .root_dir()
+        .open_file(crate::usb::EFI_BOOT_PATH)
+        .ok()
+        .and_then(|mut f| std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).ok());
+    Ok((fat_type, files, sys, cfg, efi))
 }
 
 impl fmt::Display for Report {
@@ -294,6 +351,41 @@ impl fmt::Display for Report {
                     )?;
                 }
             }
+            Layout::Gpt {
+                disk_guid,
+                partitions,
+                volume_partition,
+            } => {
+                writeln!(
+                    f,
+                    "format:     GPT disk image (protective MBR), {} bytes",
+                    self.size
+                )?;
+                writeln!(f, "disk GUID:  {disk_guid}")?;
+                writeln!(f, "partitions:")?;
+                for p in partitions {
+                    writeln!(
+                        f,
+                        "  {} start LBA {:>8}  {:>8} sectors ({} KiB)  {}{}  {:?}{}",
+                        p.number,
+                        p.first_lba,
+                        p.last_lba + 1 - p.first_lba,
+                        (p.last_lba + 1 - p.first_lba) * SECTOR as u64 / 1024,
+                        p.type_name,
+                        if p.legacy_bootable {
+                            ", legacy BIOS bootable"
+                        } else {
+                            ""
+                        },
+                        p.name,
+                        if p.number == *volume_partition {
+                            "  <- softpxe"
+                        } else {
+                            ""
+                        },
+                    )?;
+                }
+            }
         }
         let v = &self.volume;
         writeln!(
@@ -321,6 +413,14 @@ impl fmt::Display for Report {
             self.firmware.image_size,
             self.firmware_file_size
         )?;
+        match self.efi_app_size {
+            Some(n) => writeln!(f, "UEFI:       {} ({n} bytes)", crate::usb::EFI_BOOT_PATH)?,
+            None => writeln!(
+                f,
+                "UEFI:       no {} (BIOS only)",
+                crate::usb::EFI_BOOT_PATH
+            )?,
+        }
         match &self.settings {
             None => writeln!(f, "settings:   no {} (defaults apply)", fat::CFG_NAME)?,
             Some(s) => {

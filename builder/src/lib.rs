@@ -6,6 +6,7 @@
 pub mod fat;
 pub mod firmware;
 pub mod floppy;
+pub mod gpt_disk;
 pub mod inspect;
 pub mod nics;
 pub mod output;
@@ -18,7 +19,10 @@ pub use inspect::{inspect, Report};
 pub use output::write_image_file;
 pub use settings_file::{load_settings_file, parse_settings_strict};
 pub use softpxe_settings::Settings;
-pub use usb::{build_usb, parse_size, USB_DEFAULT_SIZE, USB_MAX_SIZE, USB_MIN_SIZE};
+pub use usb::{
+    build_usb, build_usb_layout, parse_size, UsbLayout, USB_DEFAULT_SIZE, USB_MAX_SIZE,
+    USB_MIN_SIZE,
+};
 
 /// What goes on a medium besides the firmware.
 #[derive(Clone, Debug, Default)]

@@ -1,6 +1,14 @@
-//! The USB stick image: an MBR disk (mbrman) with the firmware's MBR code and one active FAT16
-//! partition from LBA 2048 to the end, holding the firmware's VBR, `SOFTPXE.SYS` and
-//! `SOFTPXE.CFG`. LBA 1..2047 stay free for a later GPT/ESP hybrid (layout in `docs/builder.md`).
+//! The USB stick image, bootable by BIOS and UEFI alike. Two layouts (`docs/builder.md`):
+//!
+//! - [`UsbLayout::Mbr`] (the default): an MBR disk (mbrman) with the firmware's MBR code and one
+//!   active FAT16 (FAT32 from 512 MiB) partition from LBA 2048 to the end.
+//! - [`UsbLayout::Gpt`]: a GPT disk (the `gpt` crate) whose protective MBR carries the same MBR
+//!   code, with one EFI system partition from LBA 2048 to the last usable LBA (rounded down to
+//!   1 MiB), marked legacy-BIOS-bootable (attribute bit 2): the MBR code finds it through the
+//!   GPT.
+//!
+//! The FAT volume is the same in both: the firmware's VBR, `SOFTPXE.SYS`, `SOFTPXE.CFG` and
+//! `EFI/BOOT/BOOTX64.EFI` (the UEFI firmware, which reads the same `SOFTPXE.CFG`).
 
 use crate::fat::{self, VolumeSpec, SECTOR};
 use crate::{firmware, BuildOptions};
@@ -17,6 +25,22 @@ pub const PARTITION_TYPE: u8 = 0x06;
 pub const PARTITION_TYPE_FAT32: u8 = 0x0C;
 /// Disk signature in the MBR: fixed, so images are reproducible ("SPXE").
 pub const DISK_SIGNATURE: [u8; 4] = *b"SPXE";
+/// GPT disk GUID: fixed, so images are reproducible.
+pub const GPT_DISK_GUID: &str = "53505845-0000-4000-8000-736f66747078";
+/// GPT partition GUID of the EFI system partition: fixed as well.
+pub const GPT_ESP_GUID: &str = "53505845-0001-4000-8000-736f66747078";
+/// Path of the UEFI firmware on the FAT volume (the removable-media boot path, UEFI 2.10 §3.5).
+pub const EFI_BOOT_PATH: &str = "EFI/BOOT/BOOTX64.EFI";
+
+/// Partitioning of the USB image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UsbLayout {
+    /// MBR with one active FAT partition (the default).
+    #[default]
+    Mbr,
+    /// GPT (protective MBR) with one EFI system partition.
+    Gpt,
+}
 /// CHS geometry reported in the BPB and used for the MBR's CHS fields.
 pub const HEADS: u16 = 255;
 pub const SECTORS_PER_TRACK: u16 = 63;
@@ -82,17 +106,39 @@ fn human(size: u64) -> String {
     }
 }
 
-/// Builds the USB image of `size` bytes in memory (same options, same bytes).
+/// Builds the MBR USB image of `size` bytes in memory (same options, same bytes).
 pub fn build_usb(options: &BuildOptions, size: u64) -> Result<Vec<u8>> {
+    build_usb_layout(options, size, UsbLayout::Mbr)
+}
+
+/// Sectors a GPT keeps at the end of the disk: backup entries (32) and header (1).
+const GPT_TAIL: u32 = 33;
+
+/// Builds the USB image of `size` bytes with the given layout (same options, same bytes).
+pub fn build_usb_layout(options: &BuildOptions, size: u64, layout: UsbLayout) -> Result<Vec<u8>> {
     check_size(size)?;
-    let files = options.root_files()?;
+    let mut files = options.root_files()?;
+    files.push((EFI_BOOT_PATH, firmware::BOOTX64_EFI.to_vec()));
     let files: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
     let total_sectors = u32::try_from(size / SECTOR as u64).context("disk too large")?;
-    let part_sectors = total_sectors - PARTITION_START_LBA;
     let mut image = vec![0u8; usize::try_from(size).context("disk too large for memory")?];
 
-    write_mbr(&mut image, total_sectors, part_sectors)
-        .context("writing the MBR partition table")?;
+    let part_sectors = match layout {
+        UsbLayout::Mbr => {
+            let n = total_sectors - PARTITION_START_LBA;
+            write_mbr(&mut image, total_sectors, n).context("writing the MBR partition table")?;
+            n
+        }
+        UsbLayout::Gpt => {
+            // end on a 1 MiB boundary before the backup GPT
+            let end = (total_sectors - GPT_TAIL - 1) / 2048 * 2048;
+            let n = end - PARTITION_START_LBA;
+            crate::gpt_disk::write_gpt(&mut image, PARTITION_START_LBA, n)
+                .context("writing the GPT")?;
+            n
+        }
+    };
+    let part_end = (PARTITION_START_LBA + part_sectors) as usize * SECTOR;
 
     let fat32 = size >= USB_FAT32_FROM;
     let spec = VolumeSpec {
@@ -110,11 +156,12 @@ pub fn build_usb(options: &BuildOptions, size: u64) -> Result<Vec<u8>> {
         hidden_sectors: PARTITION_START_LBA,
     };
     let start = PARTITION_START_LBA as usize * SECTOR;
+    let volume = &mut image[start..part_end];
     if fat32 {
-        fat::make_volume(&mut image[start..], &spec, firmware::VBR_FAT32, &files)
+        fat::make_volume(volume, &spec, firmware::VBR_FAT32, &files)
             .context("building the FAT32 partition")?;
     } else {
-        fat::make_volume(&mut image[start..], &spec, firmware::VBR_FAT16, &files)
+        fat::make_volume(volume, &spec, firmware::VBR_FAT16, &files)
             .context("building the FAT16 partition")?;
     }
     Ok(image)

@@ -24,14 +24,29 @@ fn root_files(volume: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for e in fs.root_dir().iter() {
         let e = e.unwrap();
+        let name = String::from_utf8_lossy(e.short_file_name_as_bytes()).into_owned();
+        if e.is_dir() {
+            out.push((format!("{name}/"), Vec::new()));
+            continue;
+        }
         let mut data = Vec::new();
         e.to_file().read_to_end(&mut data).unwrap();
-        out.push((
-            String::from_utf8_lossy(e.short_file_name_as_bytes()).into_owned(),
-            data,
-        ));
+        out.push((name, data));
     }
     out
+}
+
+/// The UEFI firmware on a USB volume.
+fn efi_app(volume: &[u8]) -> Vec<u8> {
+    let mut copy = volume.to_vec();
+    let fs = FileSystem::new(Cursor::new(copy.as_mut_slice()), FsOptions::new()).unwrap();
+    let mut data = Vec::new();
+    fs.root_dir()
+        .open_file("EFI/BOOT/BOOTX64.EFI")
+        .unwrap()
+        .read_to_end(&mut data)
+        .unwrap();
+    data
 }
 
 /// Raw 32-byte root directory entries up to the end marker.
@@ -54,10 +69,19 @@ fn check_boot_code(sector: &[u8], template: &[u8; 512]) {
     assert_eq!(&sector[510..512], &[0x55, 0xAA]);
 }
 
-fn check_files(volume: &[u8], options: &BuildOptions) {
+fn check_files(volume: &[u8], options: &BuildOptions, usb: bool) {
     let files = root_files(volume);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["SOFTPXE.SYS", "SOFTPXE.CFG"]);
+    if usb {
+        assert_eq!(names, ["SOFTPXE.SYS", "SOFTPXE.CFG", "EFI/"]);
+        assert!(
+            efi_app(volume) == firmware::BOOTX64_EFI,
+            "BOOTX64.EFI differs"
+        );
+        assert_eq!(&firmware::BOOTX64_EFI[..2], b"MZ", "a PE image");
+    } else {
+        assert_eq!(names, ["SOFTPXE.SYS", "SOFTPXE.CFG"]);
+    }
     assert_eq!(files[0].1, firmware::SOFTPXE_SYS);
     assert_eq!(files[1].1, options.settings_text().as_bytes());
     let reread = softpxe::parse_settings_strict(&files[1].1, "SOFTPXE.CFG").unwrap();
@@ -66,12 +90,19 @@ fn check_files(volume: &[u8], options: &BuildOptions) {
     // SOFTPXE.SYS is the first root entry (no LFN entries before it), the label comes last,
     // and every timestamp is 2000-01-01 00:00.
     let raw = raw_root_entries(volume);
-    assert_eq!(raw.len(), 3, "SYS, CFG, volume label");
+    let n = if usb { 4 } else { 3 };
+    assert_eq!(raw.len(), n, "SYS, CFG, (EFI,) volume label");
     assert_eq!(&raw[0][..11], b"SOFTPXE SYS");
     assert_eq!(&raw[1][..11], b"SOFTPXE CFG");
-    assert_eq!((&raw[2][..11], raw[2][11]), (&b"SOFTPXE    "[..], 0x08));
+    if usb {
+        assert_eq!((&raw[2][..11], raw[2][11]), (&b"EFI        "[..], 0x10));
+    }
+    assert_eq!(
+        (&raw[n - 1][..11], raw[n - 1][11]),
+        (&b"SOFTPXE    "[..], 0x08)
+    );
     let date_2000 = ((2000 - 1980) << 9) | (1 << 5) | 1;
-    for e in &raw[..2] {
+    for e in &raw[..n - 1] {
         assert_eq!(le16(e, 0x0E), 0, "create time");
         assert_eq!(le16(e, 0x10), date_2000, "create date");
         assert_eq!(le16(e, 0x12), date_2000, "access date");
@@ -129,7 +160,7 @@ fn floppy_layout() {
     );
     assert_eq!(&b[0x36..0x3E], b"FAT12   ");
     check_boot_code(b, firmware::BOOTSECT_FAT12);
-    check_files(&img, &options);
+    check_files(&img, &options, false);
     check_sys_contiguous_fat12(&img);
     // Both FATs start with the media byte.
     assert_eq!(&img[512..515], &[0xF0, 0xFF, 0xFF]);
@@ -203,7 +234,7 @@ fn usb_layout() {
         size / 512 - 2048
     );
     check_boot_code(b, firmware::VBR_FAT16);
-    check_files(vol, &options);
+    check_files(vol, &options, true);
     let mut copy = vol.to_vec();
     let fs = FileSystem::new(Cursor::new(copy.as_mut_slice()), FsOptions::new()).unwrap();
     assert_eq!(fs.fat_type(), fatfs::FatType::Fat16);
@@ -345,4 +376,63 @@ fn inspect_refuses_non_images() {
     img[start] = 0xE5; // delete the SOFTPXE.SYS entry
     let err = format!("{:#}", inspect(&img).unwrap_err());
     assert!(err.contains("no SOFTPXE.SYS"), "{err}");
+}
+
+#[test]
+fn usb_gpt_layout_boots_both_ways_and_reads_back() {
+    use softpxe::{build_usb_layout, UsbLayout};
+    let options = options_with(&[(Key::UefiNic, "take")]);
+    let size = 32 * MIB;
+    let img = build_usb_layout(&options, size, UsbLayout::Gpt).unwrap();
+    let again = build_usb_layout(&options, size, UsbLayout::Gpt).unwrap();
+    assert!(img == again, "two GPT builds differ");
+    assert_eq!(img.len() as u64, size);
+
+    // protective MBR: softpxe's MBR code, one 0xEE entry over the disk, not active
+    assert_eq!(&img[..440], &firmware::MBR[..440]);
+    assert_eq!(&img[440..444], b"SPXE");
+    let e = &img[446..462];
+    assert_eq!((e[0], e[4]), (0x00, 0xEE));
+    assert_eq!(le32(e, 8), 1);
+    assert_eq!(u64::from(le32(e, 12)), size / 512 - 1);
+    assert!(img[462..510].iter().all(|b| *b == 0));
+    assert_eq!(&img[510..512], &[0x55, 0xAA]);
+
+    // GPT: "EFI PART", one ESP from 2048, legacy-BIOS-bootable, fixed GUIDs; backup at the end
+    assert_eq!(&img[512..520], b"EFI PART");
+    let last = size as usize - 512;
+    assert_eq!(&img[last..last + 8], b"EFI PART");
+    let (guid, parts) = softpxe::gpt_disk::read_gpt(&img).unwrap();
+    assert_eq!(guid, softpxe::usb::GPT_DISK_GUID);
+    assert_eq!(parts.len(), 1);
+    let p = &parts[0];
+    assert!(p.esp && p.legacy_bootable, "{p:?}");
+    assert_eq!(p.first_lba, 2048);
+    assert_eq!((p.last_lba + 1) % 2048, 0, "ends on a MiB boundary");
+    assert!(p.last_lba < size / 512 - 33);
+    // the MBR code reads these header fields: entry array LBA, count, entry size
+    assert_eq!(le32(&img[512..], 0x48), 2);
+    assert_eq!(le32(&img[512..], 0x54), 128);
+    assert_eq!(img[1024 + 48] & 4, 4, "attribute bit 2 in entry 1");
+
+    let vol = &img[2048 * 512..(p.last_lba as usize + 1) * 512];
+    assert_eq!(le32(vol, bpb::HIDDEN_SECTORS), 2048);
+    check_boot_code(&vol[..512], firmware::VBR_FAT16);
+    check_files(vol, &options, true);
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("part.img");
+    std::fs::write(&part, vol).unwrap();
+    common::fsck(&part);
+
+    let text = inspect(&img).unwrap().to_string();
+    assert!(text.contains("GPT disk image (protective MBR)"), "{text}");
+    assert!(text.contains("EFI system, legacy BIOS bootable"), "{text}");
+    assert!(text.contains("<- softpxe"), "{text}");
+    assert!(text.contains("EFI/BOOT/BOOTX64.EFI ("), "{text}");
+    assert!(text.contains("uefi_nic = take"), "{text}");
+    let mbr_text = inspect(&build_usb(&options, size).unwrap())
+        .unwrap()
+        .to_string();
+    assert!(mbr_text.contains("MBR disk image"), "{mbr_text}");
+    assert!(mbr_text.contains("EFI/BOOT/BOOTX64.EFI ("), "{mbr_text}");
 }

@@ -23,7 +23,9 @@ mod tests;
 
 pub use error::{ErrorKind, LineError};
 pub use parse::parse;
-pub use value::{Discovery, Fault, Host, IsaDriver, IsaSelect, LogLevel, NicSelect, Text, Timing};
+pub use value::{
+    Discovery, Fault, Host, IsaDriver, IsaSelect, LogLevel, NicSelect, Text, Timing, UefiNic,
+};
 pub use write::{default_text, write, ValueDisplay};
 
 use core::net::Ipv4Addr;
@@ -60,6 +62,9 @@ pub struct Settings {
     /// An ISA card to drive as well (`auto`: probe the classic ports); default: none, ISA is
     /// never probed.
     pub isa: Option<IsaSelect>,
+    /// UEFI only: which PCI NICs BOOTX64.EFI drives; default [`UefiNic::Auto`] (those no
+    /// firmware driver has bound).
+    pub uefi_nic: Option<UefiNic>,
     /// Log verbosity; default [`LogLevel::Info`].
     pub log: Option<LogLevel>,
     /// TFTP window size (RFC 7440) asked for, 1-64; 1 turns windowing off. Default 16.
@@ -91,6 +96,7 @@ pub enum Key {
     MenuTimeout,
     Nic,
     Isa,
+    UefiNic,
     Log,
     TftpWindowsize,
     TestFile,
@@ -99,7 +105,7 @@ pub enum Key {
 
 impl Key {
     /// All keys, in canonical order.
-    pub const ALL: [Key; 16] = [
+    pub const ALL: [Key; 17] = [
         Key::VendorClass,
         Key::NextServer,
         Key::BootFile,
@@ -112,6 +118,7 @@ impl Key {
         Key::MenuTimeout,
         Key::Nic,
         Key::Isa,
+        Key::UefiNic,
         Key::Log,
         Key::TftpWindowsize,
         Key::TestFile,
@@ -133,6 +140,7 @@ impl Key {
             Key::MenuTimeout => "menu_timeout",
             Key::Nic => "nic",
             Key::Isa => "isa",
+            Key::UefiNic => "uefi_nic",
             Key::Log => "log",
             Key::TftpWindowsize => "tftp_windowsize",
             Key::TestFile => "test_file",
@@ -156,6 +164,9 @@ impl Key {
             Key::Nic => "NIC to use: auto, VVVV:DDDD (PCI vendor:device) or BB:DD.F (PCI address)",
             Key::Isa => {
                 "ISA card: ne2000:PORT[:IRQ] (e.g. ne2000:0x300:9) or auto (empty: no ISA probing)"
+            }
+            Key::UefiNic => {
+                "UEFI: auto (NICs no firmware driver has bound), take (also those), skip (none)"
             }
             Key::Log => "log verbosity: quiet, info, debug",
             Key::TftpWindowsize => "TFTP window size (RFC 7440) to ask for, 1-64; 1 turns it off",
@@ -194,6 +205,7 @@ impl Settings {
             Key::MenuTimeout => self.menu_timeout = None,
             Key::Nic => self.nic = None,
             Key::Isa => self.isa = None,
+            Key::UefiNic => self.uefi_nic = None,
             Key::Log => self.log = None,
             Key::TftpWindowsize => self.tftp_windowsize = None,
             Key::TestFile => self.test_file = None,
@@ -216,6 +228,7 @@ impl Settings {
             Key::MenuTimeout => self.menu_timeout.is_some(),
             Key::Nic => self.nic.is_some(),
             Key::Isa => self.isa.is_some(),
+            Key::UefiNic => self.uefi_nic.is_some(),
             Key::Log => self.log.is_some(),
             Key::TftpWindowsize => self.tftp_windowsize.is_some(),
             Key::TestFile => self.test_file.is_some(),
@@ -244,6 +257,11 @@ impl Settings {
     /// NIC selection in effect.
     pub fn nic(&self) -> NicSelect {
         self.nic.unwrap_or_default()
+    }
+
+    /// UEFI NIC policy in effect.
+    pub fn uefi_nic(&self) -> UefiNic {
+        self.uefi_nic.unwrap_or_default()
     }
 
     /// TFTP window size in effect.

@@ -4,7 +4,7 @@
 use crate::value::{is_contiguous_mask, parse_ipv4, prefix_to_mask};
 use crate::{
     Discovery, ErrorKind, Fault, Host, IsaSelect, Key, LineError, LogLevel, NicSelect, Settings,
-    Text, Timing,
+    Text, Timing, UefiNic,
 };
 
 /// Parses the file. Every bad line is passed to `report` and skipped; this never fails and never
@@ -97,6 +97,7 @@ pub(crate) fn apply(settings: &mut Settings, key: Key, value: &[u8]) -> Result<(
         Key::MenuTimeout => settings.menu_timeout = Some(number(value, 255)?),
         Key::Nic => settings.nic = Some(NicSelect::parse(value)?),
         Key::Isa => settings.isa = Some(IsaSelect::parse(value)?),
+        Key::UefiNic => settings.uefi_nic = Some(UefiNic::parse(value)?),
         Key::Log => settings.log = Some(LogLevel::parse(value)?),
         Key::TftpWindowsize => match number(value, 64)? {
             0 => return Err(ErrorKind::BadNumber { max: 64 }),

@@ -57,6 +57,23 @@ fn empty_file_gives_defaults() {
     assert_eq!(s.nic(), NicSelect::Auto);
     assert_eq!(s.log(), LogLevel::Info);
     assert_eq!(s.menu_timeout, None);
+    assert_eq!(s.uefi_nic(), crate::UefiNic::Auto);
+}
+
+#[test]
+fn uefi_nic_keywords_parse_and_round_trip() {
+    for (text, want) in [
+        ("auto", crate::UefiNic::Auto),
+        ("TAKE", crate::UefiNic::Take),
+        ("skip", crate::UefiNic::Skip),
+    ] {
+        let s = ok(&std::format!("uefi_nic = {text}"));
+        assert_eq!(s.uefi_nic(), want);
+        assert_eq!(ok(&written(&s)), s);
+    }
+    let mut s = Settings::default();
+    assert!(s.set(Key::UefiNic, b"always").is_err());
+    assert_eq!(s.uefi_nic, None);
 }
 
 #[test]

@@ -206,6 +206,19 @@ keyword_enum!(
 });
 
 keyword_enum!(
+    /// `uefi_nic`: which PCI NICs the UEFI firmware (BOOTX64.EFI) drives.
+    UefiNic, "auto, take or skip", {
+    /// Those softpxe has a driver for and no firmware driver has bound (no SNP on or under the
+    /// PCI handle). The default.
+    #[default]
+    Auto = "auto",
+    /// Also those another driver has bound (e.g. OVMF's virtio-net): softpxe disconnects it.
+    Take = "take",
+    /// None: BOOTX64.EFI installs nothing and returns to the boot manager.
+    Skip = "skip",
+});
+
+keyword_enum!(
     /// `log`: verbosity on screen and serial.
     LogLevel, "quiet, info or debug", {
     /// Errors only.

@@ -11,10 +11,12 @@ pub mod apitest;
 mod bochs;
 pub mod lan;
 pub mod nbps;
+pub mod ovmf;
 mod qemu;
 pub mod tools;
 
 pub use bochs::Bochs;
+pub use ovmf::Ovmf;
 pub use qemu::Qemu;
 
 use anyhow::{bail, Context, Result};

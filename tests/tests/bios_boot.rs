@@ -79,6 +79,28 @@ fn usb_image_boots_in_qemu() -> Result<()> {
     Ok(())
 }
 
+/// `softpxe build usb --gpt`: the MBR code finds the EFI system partition through the GPT
+/// (protective MBR, legacy-BIOS-bootable attribute) and chains its VBR; the same volume holds
+/// EFI/BOOT/BOOTX64.EFI for UEFI.
+#[test]
+fn usb_gpt_image_boots_in_qemu() -> Result<()> {
+    let dir = run_dir("qemu-usb-gpt-image")?;
+    let path = dir.join("usb.img");
+    let bytes =
+        softpxe::build_usb_layout(&BuildOptions::default(), 32 << 20, softpxe::UsbLayout::Gpt)?;
+    softpxe::write_image_file(&path, &bytes, false)?;
+    let run = Qemu::bios("qemu-usb-gpt")
+        .disk(&path)
+        .nic("e1000")
+        .run(&wait())?;
+    run.expect("boot drive 80h (disk)")?
+        .expect("booted from the partition at LBA 2048")?
+        .expect("softpxe: settings from SOFTPXE.CFG: ")?
+        .expect("8086:100e class 0200  ")?
+        .expect_absent("MBR: ")?;
+    Ok(())
+}
+
 /// 512 MiB and more: a FAT32 partition; its two-sector boot record finds SOFTPXE.SYS through the
 /// root directory's cluster chain and the 32-bit FAT; the firmware's FAT reader reads
 /// SOFTPXE.CFG the same way.
