@@ -53,6 +53,18 @@ pub fn init() {
 /// The lowest word of the guard region that is no longer the pattern (how deep the stack
 /// reached), if any.
 fn damaged() -> Option<usize> {
+    // The common case (an intact region) first, 16 words per step without branches: this runs
+    // at every PXE API return (tens of thousands a second under a polling NBP).
+    core::sync::atomic::compiler_fence(Ordering::SeqCst);
+    // SAFETY: the guard region is the bottom of the stack, always mapped, below every live
+    // frame as long as the guard holds; nothing else writes it while the core runs.
+    let region = unsafe { core::slice::from_raw_parts(bottom() as *const u32, GUARD_BYTES / 4) };
+    let intact = region
+        .chunks_exact(16)
+        .all(|c| c.iter().fold(0, |acc, &w| acc | (w ^ PATTERN)) == 0);
+    if intact {
+        return None;
+    }
     (0..GUARD_BYTES / 4).find(|&i| {
         // SAFETY: the guard region is the bottom of the stack, always mapped, below every live
         // frame as long as the guard holds.
