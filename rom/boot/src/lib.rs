@@ -121,7 +121,7 @@ pub fn network_boot<P: Platform, N: Nic>(
     settings: &Settings,
     chosen: &mut Chosen<N>,
 ) -> Option<Booted> {
-    let mut advice = TftpAdvice::default();
+    let mut advice = TftpAdvice::for_nic(chosen.nic.rx_ring_len());
     loop {
         if !nicsel::open(p, chosen) {
             return None;

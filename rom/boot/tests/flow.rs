@@ -407,3 +407,15 @@ fn static_address_from_the_settings() {
     assert_eq!(ack.option_ip(code::ROUTER), Some(ip(10, 0, 0, 254)));
     assert_eq!(ack.option_ip(code::SUBNET_MASK), Some(ip(255, 255, 255, 0)));
 }
+
+/// The TFTP window asked for never exceeds the frames the NIC's receive ring holds.
+#[test]
+fn the_tftp_window_never_exceeds_the_nic_ring() {
+    use softpxe_boot::TftpAdvice;
+    let s = softpxe_settings::Settings::default();
+    assert_eq!(s.tftp_windowsize(), 16);
+    assert_eq!(TftpAdvice::for_nic(8).config(&s).windowsize, 8);
+    assert_eq!(TftpAdvice::for_nic(32).config(&s).windowsize, 16);
+    assert_eq!(TftpAdvice::for_nic(0).config(&s).windowsize, 16);
+    assert_eq!(TftpAdvice::default().config(&s).windowsize, 16);
+}

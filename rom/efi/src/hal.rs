@@ -12,11 +12,19 @@ const MAX_REGIONS: usize = 32;
 /// TSC ticks per microsecond, measured by [`calibrate`] (0 until then).
 static TSC_PER_US: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
-/// Measures the TSC against a 10 ms Stall; call once at start.
+/// Measures the TSC against Stall: the median of five 4 ms windows, so one stall of the vCPU
+/// (an emulator's host thread descheduled; one 10 ms window read anywhere from 2.6 to 4.4 GHz
+/// under TCG) cannot skew the clock. Call once at start.
 pub fn calibrate() -> u64 {
-    let t0 = hw::rdtsc();
-    ffi::stall(10_000);
-    let per_us = ((hw::rdtsc() - t0) / 10_000).max(1);
+    const US: u64 = 4_000;
+    let mut samples = [0u64; 5];
+    for s in samples.iter_mut() {
+        let t0 = hw::rdtsc();
+        ffi::stall(US as usize);
+        *s = (hw::rdtsc() - t0) / US;
+    }
+    samples.sort_unstable();
+    let per_us = samples[samples.len() / 2].max(1);
     TSC_PER_US.store(per_us, core::sync::atomic::Ordering::Relaxed);
     per_us
 }

@@ -282,6 +282,10 @@ pub fn tftp_on(
     let secs = secs(&run, 1)? - secs(&run, 0)?;
     let mut note = String::new();
     if client.softpxe() {
+        // kept for a look afterwards: the next client's run empties the directory
+        let model = nic.model.split(',').next().unwrap_or("nic");
+        let keep = run_dir(&format!("bench-tftp-softpxe-{model}"))?;
+        let _ = fs::write(keep.join("serial.txt"), &run.serial);
         let line = run
             .serial
             .split(['\n', '\r'])
