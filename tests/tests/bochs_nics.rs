@@ -1,5 +1,5 @@
-//! Bochs's NICs beyond the e1000 (that one is in netboot.rs): its NE2000 in a PCI slot (RTL8029,
-//! 10ec:8029) and on the ISA bus (`isa = ne2000:0x300:5`; IRQ 9 makes Bochs stop on its PIIX3
+//! Bochs's NICs: pxelinux.0 on its e1000 (the e1000's test-NBP boot is in netboot.rs), and its
+//! NE2000 in a PCI slot (RTL8029, 10ec:8029) and on the ISA bus (`isa = ne2000:0x300:5`; IRQ 9 makes Bochs stop on its PIIX3
 //! IRQ routing), each booting the test NBP and pxelinux.0 (kernel + initrd through the PXE API)
 //! from Bochs's own slirp network (DHCP + TFTP). Option ROMs: Bochs's ne2k has none by default.
 use anyhow::{Context, Result};
@@ -14,6 +14,7 @@ const INITRD: usize = 1 << 20;
 /// Which NE2000 Bochs gets.
 #[derive(Clone, Copy)]
 enum Card {
+    E1000,
     Pci,
     Isa,
 }
@@ -24,6 +25,7 @@ const ISA_IRQ: u8 = 5;
 fn bochs(name: &str, card: Card, img: &Path, tftp: &Path, bootfile: &str) -> Bochs {
     let b = Bochs::new(name).floppy(img);
     match card {
+        Card::E1000 => b.e1000_slirp(tftp, bootfile),
         Card::Pci => b.ne2k_pci_slirp(tftp, bootfile),
         Card::Isa => b.ne2k_isa_slirp(ISA_PORT, ISA_IRQ, tftp, bootfile),
     }
@@ -43,6 +45,7 @@ fn floppy(dir: &Path, card: Card) -> Result<std::path::PathBuf> {
 
 fn where_(card: Card) -> &'static str {
     match card {
+        Card::E1000 => "(e1000 at 00:",
         Card::Pci => "(ne2000 at 00:",
         Card::Isa => "(ne2000 at ISA 0x300 IRQ 5;",
     }
@@ -111,4 +114,9 @@ fn bochs_ne2k_isa_boots_the_test_nbp() -> Result<()> {
 #[test]
 fn bochs_ne2k_isa_boots_pxelinux() -> Result<()> {
     pxelinux_on(Card::Isa, "bochs-ne2k-isa-pxelinux")
+}
+
+#[test]
+fn bochs_e1000_boots_pxelinux() -> Result<()> {
+    pxelinux_on(Card::E1000, "bochs-e1000-pxelinux")
 }

@@ -245,9 +245,9 @@ fn isa_auto_finds_the_card() -> Result<()> {
 
 /// Bochs models booted in the regular suite (tests/tests/bochs_nics.rs, netboot.rs), by driver.
 const BOCHS: &[(&str, &str)] = &[
-    ("e1000", "`e1000`"),
-    ("ne2000", "`ne2k` in a PCI slot"),
-    ("ne2000", "`ne2k` on ISA"),
+    ("e1000", "`e1000` (test NBP, pxelinux.0)"),
+    ("ne2000", "`ne2k` in a PCI slot (test NBP, pxelinux.0)"),
+    ("ne2000", "`ne2k` on ISA (test NBP, pxelinux.0)"),
 ];
 
 /// The README's NIC table: per driver its PCI IDs (the drivers' own tables, which `softpxe
